@@ -1,0 +1,902 @@
+//! mbufs: packet memory (`sys/sys/mbuf.h`, `kern/uipc_mbuf.c`).
+//!
+//! BSD semantics mirrored, with DragonFly x86_64 sizes of the 2010–11 era:
+//! [`MSIZE`] 256, [`MLEN`] 120 (data bytes of a plain mbuf), [`MHLEN`] 56 (data bytes of a
+//! packet-header mbuf, whose data area starts [`MLEN`]` - `[`MHLEN`] bytes into the buffer).
+//!
+//! - An mbuf has a data area, a data offset (`m_data`; the bytes before it are *leading
+//!   space*), a length (`m_len`) and a link to the next mbuf of its packet (`m_next`).
+//! - The first mbuf of a packet carries a packet header ([`PktHdr`]: `len`, `rcvif`).
+//! - `MGETHDR`/`MGET` ([`m_gethdr`], [`m_get`]) allocate; with [`MbWait::DontWait`] they
+//!   may fail. [`m_prepend_hdr`] is `M_PREPEND`, [`m_pullup`], [`m_adj`], [`m_free`],
+//!   [`m_freem`] keep their BSD contracts.
+//!
+//! Ownership replaces the C's discipline: a chain is a `Box<Mbuf>`; dropping it frees every
+//! mbuf of it (`m_freem`); functions that may free or replace the head (`M_PREPEND`,
+//! `m_pullup`) take the chain and give back `Option<Box<Mbuf>>`, as the C macros reassign
+//! the pointer. Use after free and double free cannot be written.
+//!
+//! Every mbuf is counted in its kernel's [`MbufZone`] (live count, bytes, total allocated,
+//! optionally the set of live ids) so tests can assert that nothing leaked. mbufs are
+//! numbered from 1 in allocation order; numbers are never reused.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeSet;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use crate::error::{code, Result};
+use crate::event::Event;
+use crate::kernel::{Kernel, KernelInner};
+use crate::sync::Mutex;
+
+/// `MSIZE`: bytes of one mbuf, header included.
+pub const MSIZE: usize = 256;
+/// `MLEN`: data bytes of an mbuf without a packet header.
+pub const MLEN: usize = 120;
+/// `MHLEN`: data bytes of an mbuf with a packet header.
+pub const MHLEN: usize = 56;
+/// `MINCLSIZE`: the smallest size worth a cluster.
+pub const MINCLSIZE: usize = MHLEN + 1;
+/// `max_protohdr`: the largest protocol header `m_pullup` gathers in one go.
+pub const MAX_PROTOHDR: usize = 60;
+/// Offset of the packet-header data area (`m_pktdat`) inside the buffer (`m_dat`).
+const PKTDAT: usize = MLEN - MHLEN;
+
+bitflags::bitflags! {
+    /// `m_flags`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MbufFlags: u32 {
+        /// `M_EXT`: external storage (clusters are not modelled; never set).
+        const M_EXT = 0x0001;
+        /// `M_PKTHDR`: this mbuf carries the packet header.
+        const M_PKTHDR = 0x0002;
+        /// `M_EOR`: end of record.
+        const M_EOR = 0x0004;
+        /// `M_BCAST`: sent or received as link-level broadcast.
+        const M_BCAST = 0x0200;
+        /// `M_MCAST`: sent or received as link-level multicast.
+        const M_MCAST = 0x0400;
+    }
+}
+
+/// `M_COPYFLAGS`: the flags `M_MOVE_PKTHDR` carries over.
+const M_COPYFLAGS: MbufFlags = MbufFlags::M_PKTHDR
+    .union(MbufFlags::M_EOR)
+    .union(MbufFlags::M_BCAST)
+    .union(MbufFlags::M_MCAST);
+
+/// `MB_WAIT` / `MB_DONTWAIT`: whether an allocation may sleep (and so cannot fail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MbWait {
+    /// `MB_WAIT`.
+    Wait,
+    /// `MB_DONTWAIT`: may return `None`.
+    DontWait,
+}
+
+/// `MB_DONTWAIT`.
+pub const MB_DONTWAIT: MbWait = MbWait::DontWait;
+/// `MB_WAIT`.
+pub const MB_WAIT: MbWait = MbWait::Wait;
+
+/// `m_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MbufType {
+    /// `MT_DATA`: dynamic data.
+    Data,
+    /// `MT_HEADER`: packet header.
+    Header,
+}
+
+/// `MT_DATA`.
+pub const MT_DATA: MbufType = MbufType::Data;
+
+/// `struct pkthdr`: the fields the tun driver and its callers use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PktHdr {
+    /// `rcvif`: the receiving interface's index, if any.
+    pub rcvif: Option<u32>,
+    /// `len`: total bytes of the packet.
+    pub len: usize,
+}
+
+/// One mbuf. Owned as `Box<Mbuf>`; its successors hang off [`Mbuf::next`].
+///
+/// # Invariants
+///
+/// `data + len <= MLEN` (the valid bytes lie inside the buffer); `data >= MLEN - MHLEN`
+/// while `M_PKTHDR` is set; the mbuf is counted live in `zone` until dropped.
+pub struct Mbuf {
+    next: Option<Box<Mbuf>>,
+    data: usize,
+    len: usize,
+    flags: MbufFlags,
+    mtype: MbufType,
+    pkthdr: PktHdr,
+    dat: [u8; MLEN],
+    id: u64,
+    zone: Arc<MbufZone>,
+}
+
+/// mbuf accounting of one kernel.
+pub struct MbufZone {
+    kernel: OnceLock<Weak<KernelInner>>,
+    next_id: AtomicU64,
+    live: AtomicUsize,
+    allocated: AtomicU64,
+    failalloc: Mutex<Option<u32>>,
+    track: AtomicBool,
+    live_ids: Mutex<BTreeSet<u64>>,
+}
+
+/// A snapshot of [`MbufZone`] counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MbufStats {
+    /// mbufs allocated and not yet freed.
+    pub live: usize,
+    /// Bytes they occupy (`live * MSIZE`).
+    pub live_bytes: usize,
+    /// mbufs ever allocated.
+    pub allocated: u64,
+}
+
+impl MbufZone {
+    pub(crate) fn new() -> Self {
+        MbufZone {
+            kernel: OnceLock::new(),
+            next_id: AtomicU64::new(1),
+            live: AtomicUsize::new(0),
+            allocated: AtomicU64::new(0),
+            failalloc: Mutex::new(None),
+            track: AtomicBool::new(false),
+            live_ids: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    pub(crate) fn attach_kernel(&self, k: Weak<KernelInner>) {
+        let _ = self.kernel.set(k);
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> MbufStats {
+        let live = self.live.load(Ordering::SeqCst);
+        MbufStats {
+            live,
+            live_bytes: live * MSIZE,
+            allocated: self.allocated.load(Ordering::SeqCst),
+        }
+    }
+
+    /// mbufs allocated and not yet freed.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// Arms (`Some(n)`, n ≥ 1) or disarms (`None`) an injected failure: the n-th next
+    /// allocation through [`m_get`], [`m_gethdr`], [`m_prepend`] or [`m_pullup`] fails,
+    /// once. Environment allocations ([`MbufZone::alloc_env`]) are not counted.
+    pub fn set_failalloc(&self, n: Option<u32>) {
+        *self.failalloc.lock() = n.filter(|n| *n >= 1);
+    }
+
+    /// Starts (or stops) remembering the ids of live mbufs, for leak reports.
+    pub fn track_ids(&self, on: bool) {
+        self.track.store(on, Ordering::SeqCst);
+        if !on {
+            self.live_ids.lock().clear();
+        }
+    }
+
+    /// Ids of live mbufs, ascending (only those allocated while tracking was on).
+    pub fn live_ids(&self) -> Vec<u64> {
+        self.live_ids.lock().iter().copied().collect()
+    }
+
+    fn make(self: &Arc<Self>, hdr: bool) -> Box<Mbuf> {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        self.live.fetch_add(1, Ordering::SeqCst);
+        self.allocated.fetch_add(1, Ordering::SeqCst);
+        if self.track.load(Ordering::SeqCst) {
+            self.live_ids.lock().insert(id);
+        }
+        Box::new(Mbuf {
+            next: None,
+            data: if hdr { PKTDAT } else { 0 },
+            len: 0,
+            flags: if hdr {
+                MbufFlags::M_PKTHDR
+            } else {
+                MbufFlags::empty()
+            },
+            mtype: if hdr {
+                MbufType::Header
+            } else {
+                MbufType::Data
+            },
+            pkthdr: PktHdr::default(),
+            dat: [0; MLEN],
+            id,
+            zone: self.clone(),
+        })
+    }
+
+    /// Allocation with failure injection (what the kernel's allocators do).
+    fn alloc(self: &Arc<Self>, hdr: bool, _how: MbWait) -> Option<Box<Mbuf>> {
+        {
+            let mut f = self.failalloc.lock();
+            if let Some(n) = *f {
+                if n <= 1 {
+                    *f = None;
+                    drop(f);
+                    let what = if hdr { "m_gethdr" } else { "m_get" };
+                    if let Some(k) = self.kernel.get().and_then(Kernel::from_weak) {
+                        k.emit(|| Event::AllocFail { what });
+                    }
+                    return None;
+                }
+                *f = Some(n - 1);
+            }
+        }
+        Some(self.make(hdr))
+    }
+
+    /// An allocation by the environment (a test, the network stack): never fails and is
+    /// not counted by [`MbufZone::set_failalloc`].
+    pub fn alloc_env(self: &Arc<Self>, pkthdr: bool) -> Box<Mbuf> {
+        self.make(pkthdr)
+    }
+
+    /// Builds a packet from `bytes` as the environment would: a packet-header mbuf with
+    /// `lead` bytes of leading space first, then plain mbufs. `segs` gives each mbuf's data
+    /// length; without it the first mbuf takes `min(MHLEN - lead, rest)` and each further
+    /// one `min(MLEN, rest)`. Fails with `EINVAL` if `lead > MHLEN`, if `segs` do not add up
+    /// to `bytes.len()`, or if a segment exceeds its mbuf.
+    pub fn packet_from(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        lead: usize,
+        segs: Option<&[usize]>,
+    ) -> Result<Box<Mbuf>> {
+        if lead > MHLEN {
+            return Err(code::EINVAL);
+        }
+        let mut sizes = Vec::new();
+        match segs {
+            Some(s) => {
+                if s.is_empty() || s.iter().sum::<usize>() != bytes.len() {
+                    return Err(code::EINVAL);
+                }
+                for (i, &n) in s.iter().enumerate() {
+                    let cap = if i == 0 { MHLEN - lead } else { MLEN };
+                    if n > cap {
+                        return Err(code::EINVAL);
+                    }
+                }
+                sizes.extend_from_slice(s);
+            }
+            None => {
+                let mut rest = bytes.len();
+                let first = rest.min(MHLEN - lead);
+                sizes.push(first);
+                rest -= first;
+                while rest > 0 {
+                    let n = rest.min(MLEN);
+                    sizes.push(n);
+                    rest -= n;
+                }
+            }
+        }
+        // Build back to front so each mbuf can own its successor.
+        let mut off = bytes.len();
+        let mut tail: Option<Box<Mbuf>> = None;
+        let mut ms: Vec<Box<Mbuf>> = Vec::with_capacity(sizes.len());
+        // Allocate in order (ids ascend along the chain), fill, then link.
+        for (i, &n) in sizes.iter().enumerate() {
+            let mut m = self.make(i == 0);
+            if i == 0 {
+                m.data += lead;
+            }
+            ms.push(m);
+            let _ = n;
+        }
+        for (m, &n) in ms.iter_mut().zip(sizes.iter()).rev() {
+            off -= n;
+            m.dat[m.data..m.data + n].copy_from_slice(&bytes[off..off + n]);
+            m.len = n;
+        }
+        while let Some(mut m) = ms.pop() {
+            m.next = tail.take();
+            tail = Some(m);
+        }
+        let mut head = tail.ok_or(code::EINVAL)?;
+        head.pkthdr.len = bytes.len();
+        Ok(head)
+    }
+
+    fn freed(&self, id: u64) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        if self.track.load(Ordering::SeqCst) {
+            self.live_ids.lock().remove(&id);
+        }
+    }
+}
+
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        self.zone.freed(self.id);
+        // Free the rest of the chain iteratively: a long chain must not recurse deeply.
+        let mut next = self.next.take();
+        while let Some(mut m) = next {
+            next = m.next.take();
+        }
+    }
+}
+
+impl core::fmt::Debug for Mbuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Mbuf")
+            .field("id", &self.id)
+            .field("data", &self.data)
+            .field("len", &self.len)
+            .field("flags", &self.flags)
+            .field("pkthdr", &self.pkthdr)
+            .field("next", &self.next.as_ref().map(|n| n.id))
+            .finish()
+    }
+}
+
+impl Mbuf {
+    /// The mbuf's number in its zone (`#N` in leak reports).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// `m_len`: valid bytes in this mbuf.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `m_len` is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Sets `m_len`. Fails with `EINVAL` (changing nothing) if the data would run past the
+    /// end of the buffer.
+    pub fn set_len(&mut self, len: usize) -> Result {
+        if self.data + len > MLEN {
+            return Err(code::EINVAL);
+        }
+        self.len = len;
+        Ok(())
+    }
+
+    /// `mtod(m, caddr_t)` as a slice of the valid bytes.
+    #[doc(alias = "mtod")]
+    pub fn data(&self) -> &[u8] {
+        &self.dat[self.data..self.data + self.len]
+    }
+
+    /// The valid bytes, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.dat[self.data..self.data + self.len]
+    }
+
+    /// `*mtod(m, u_int32_t *)`: the first four valid bytes in host (little-endian) order,
+    /// or `None` if `m_len < 4`.
+    pub fn read_u32_ne(&self) -> Option<u32> {
+        let b = self.data().get(..4)?;
+        Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// `*mtod(m, u_int32_t *) = v`; fails with `EINVAL` if `m_len < 4`.
+    pub fn write_u32_ne(&mut self, v: u32) -> Result {
+        let b = self.data_mut().get_mut(..4).ok_or(code::EINVAL)?;
+        b.copy_from_slice(&v.to_ne_bytes());
+        Ok(())
+    }
+
+    /// `M_LEADINGSPACE(m)`.
+    #[doc(alias = "M_LEADINGSPACE")]
+    pub fn leading_space(&self) -> usize {
+        if self.flags.contains(MbufFlags::M_PKTHDR) {
+            self.data.saturating_sub(PKTDAT)
+        } else {
+            self.data
+        }
+    }
+
+    /// `M_TRAILINGSPACE(m)`.
+    #[doc(alias = "M_TRAILINGSPACE")]
+    pub fn trailing_space(&self) -> usize {
+        MLEN - (self.data + self.len)
+    }
+
+    /// Moves the (empty) data area `n` bytes forward, leaving leading space; fails with
+    /// `EINVAL` unless the mbuf is empty and the space exists.
+    pub fn reserve(&mut self, n: usize) -> Result {
+        if self.len != 0 || self.data + n > MLEN {
+            return Err(code::EINVAL);
+        }
+        self.data += n;
+        Ok(())
+    }
+
+    /// Copies `bytes` after the valid data; fails with `EINVAL` (copying nothing) if the
+    /// trailing space is too small.
+    pub fn append(&mut self, bytes: &[u8]) -> Result {
+        if bytes.len() > self.trailing_space() {
+            return Err(code::EINVAL);
+        }
+        let at = self.data + self.len;
+        self.dat[at..at + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+        Ok(())
+    }
+
+    /// `m_flags`.
+    pub fn flags(&self) -> MbufFlags {
+        self.flags
+    }
+
+    /// Sets or clears `M_MCAST`/`M_BCAST`/`M_EOR` (the packet-header flag is managed by
+    /// the allocators and cannot be changed here).
+    pub fn set_flag(&mut self, f: MbufFlags, on: bool) {
+        let f = f - MbufFlags::M_PKTHDR;
+        self.flags.set(f, on);
+    }
+
+    /// `m_type`.
+    pub fn mtype(&self) -> MbufType {
+        self.mtype
+    }
+
+    /// The packet header, if this mbuf has one.
+    pub fn pkthdr(&self) -> Option<&PktHdr> {
+        self.flags
+            .contains(MbufFlags::M_PKTHDR)
+            .then_some(&self.pkthdr)
+    }
+
+    /// The packet header, writable, if this mbuf has one.
+    pub fn pkthdr_mut(&mut self) -> Option<&mut PktHdr> {
+        if self.flags.contains(MbufFlags::M_PKTHDR) {
+            Some(&mut self.pkthdr)
+        } else {
+            None
+        }
+    }
+
+    /// `m_next`.
+    pub fn next(&self) -> Option<&Mbuf> {
+        self.next.as_deref()
+    }
+
+    /// `m_next`, writable.
+    pub fn next_mut(&mut self) -> Option<&mut Mbuf> {
+        self.next.as_deref_mut()
+    }
+
+    /// Unlinks and returns the rest of the chain.
+    pub fn take_next(&mut self) -> Option<Box<Mbuf>> {
+        self.next.take()
+    }
+
+    /// Links `next` behind this mbuf, returning what was linked before.
+    pub fn set_next(&mut self, next: Option<Box<Mbuf>>) -> Option<Box<Mbuf>> {
+        core::mem::replace(&mut self.next, next)
+    }
+
+    /// The chain from this mbuf on.
+    pub fn iter(&self) -> MbufIter<'_> {
+        MbufIter { cur: Some(self) }
+    }
+
+    /// Mbufs in the chain from this one on.
+    pub fn chain_count(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// `m_length(m)`: sum of `m_len` over the chain.
+    #[doc(alias = "m_length")]
+    pub fn chain_len(&self) -> usize {
+        self.iter().map(|m| m.len).sum()
+    }
+
+    /// The chain's bytes, concatenated (`m_copydata(m, 0, m_length(m), buf)`).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.chain_len());
+        for m in self.iter() {
+            v.extend_from_slice(m.data());
+        }
+        v
+    }
+
+    fn move_pkthdr_to(&mut self, to: &mut Mbuf) {
+        to.pkthdr = self.pkthdr;
+        to.flags = (to.flags - M_COPYFLAGS) | (self.flags & M_COPYFLAGS);
+        self.flags.remove(MbufFlags::M_PKTHDR);
+        self.pkthdr = PktHdr::default();
+    }
+}
+
+/// Iterator over an mbuf chain.
+pub struct MbufIter<'a> {
+    cur: Option<&'a Mbuf>,
+}
+
+impl<'a> Iterator for MbufIter<'a> {
+    type Item = &'a Mbuf;
+    fn next(&mut self) -> Option<&'a Mbuf> {
+        let m = self.cur?;
+        self.cur = m.next.as_deref();
+        Some(m)
+    }
+}
+
+fn current_zone() -> Option<Arc<MbufZone>> {
+    crate::kernel::current_kernel().map(|k| k.0.mbufs.clone())
+}
+
+/// `MGETHDR(m, how, type)`: a packet-header mbuf from the current kernel's zone, data
+/// offset at `m_pktdat`, `m_len` and `pkthdr.len` 0. `None` if the allocation fails (or
+/// outside a kernel context).
+#[doc(alias = "MGETHDR")]
+pub fn m_gethdr(how: MbWait, _ty: MbufType) -> Option<Box<Mbuf>> {
+    current_zone()?.alloc(true, how)
+}
+
+/// `MGET(m, how, type)`: a plain mbuf, data offset at `m_dat`.
+#[doc(alias = "MGET")]
+pub fn m_get(how: MbWait, _ty: MbufType) -> Option<Box<Mbuf>> {
+    current_zone()?.alloc(false, how)
+}
+
+/// `m_free(m)`: frees one mbuf and returns its successor.
+#[allow(clippy::boxed_local)] // the Box is the mbuf being freed: ownership is the point
+pub fn m_free(mut m: Box<Mbuf>) -> Option<Box<Mbuf>> {
+    m.next.take()
+}
+
+/// `m_freem(m)`: frees the whole chain.
+pub fn m_freem(m: Box<Mbuf>) {
+    drop(m)
+}
+
+/// `m_prepend(m, len, how)`: puts a new mbuf of `len` bytes in front of `m`, moving the
+/// packet header to it and aligning the data to the end of the new mbuf
+/// (`MH_ALIGN`/`M_ALIGN`). On failure the whole chain is freed and `None` returned.
+///
+/// Unlike the C, a `len` larger than the new mbuf's data area ([`MHLEN`] for a packet
+/// header, [`MLEN`] otherwise) fails instead of overrunning the mbuf.
+pub fn m_prepend(mut m: Box<Mbuf>, len: usize, how: MbWait) -> Option<Box<Mbuf>> {
+    let hdr = m.flags.contains(MbufFlags::M_PKTHDR);
+    let cap = if hdr { MHLEN } else { MLEN };
+    if len > cap {
+        return None;
+    }
+    let zone = m.zone.clone();
+    let mut mn = zone.alloc(hdr, how)?;
+    if hdr {
+        m.move_pkthdr_to(&mut mn);
+    }
+    mn.next = Some(m);
+    if len < cap {
+        // MH_ALIGN / M_ALIGN: place the data at the end, long-aligned.
+        mn.data += (cap - len) & !7;
+    }
+    mn.len = len;
+    Some(mn)
+}
+
+/// `M_PREPEND(m, plen, how)`: makes room for `plen` bytes in front of the data — in place
+/// when the leading space allows, else through [`m_prepend`] — and adds `plen` to the
+/// packet header's length. `None` (chain freed) if an allocation was needed and failed.
+#[doc(alias = "M_PREPEND")]
+pub fn m_prepend_hdr(mut m: Box<Mbuf>, plen: usize, how: MbWait) -> Option<Box<Mbuf>> {
+    if m.leading_space() >= plen {
+        m.data -= plen;
+        m.len += plen;
+    } else {
+        m = m_prepend(m, plen, how)?;
+    }
+    if let Some(h) = m.pkthdr_mut() {
+        h.len += plen;
+    }
+    Some(m)
+}
+
+/// `m_pullup(n, len)`: makes the first `len` bytes of the chain contiguous in its first
+/// mbuf. Returns the (possibly new) head, or `None` — with the whole chain freed — if
+/// `len > MHLEN`, the chain is shorter than `len`, or an allocation fails.
+///
+/// As in DragonFly, the head is topped up in place only if it has a successor and room;
+/// otherwise (a single-mbuf chain included) a new mbuf takes the packet header and up to
+/// `max(len, MAX_PROTOHDR)` bytes.
+pub fn m_pullup(mut n: Box<Mbuf>, len: usize) -> Option<Box<Mbuf>> {
+    let zone = n.zone.clone();
+    let mut want = len as isize;
+    let mut m: Box<Mbuf>;
+    let mut rest: Option<Box<Mbuf>>;
+    if n.data + len < MLEN && n.next.is_some() {
+        if n.len >= len {
+            return Some(n);
+        }
+        want -= n.len as isize;
+        rest = n.next.take();
+        m = n;
+    } else {
+        if len > MHLEN {
+            return None;
+        }
+        let hdr = n.flags.contains(MbufFlags::M_PKTHDR);
+        m = zone.alloc(hdr, MbWait::DontWait)?;
+        m.len = 0;
+        if hdr {
+            n.move_pkthdr_to(&mut m);
+        }
+        rest = Some(n);
+    }
+    let mut space = MLEN - (m.data + m.len);
+    while let Some(mut cur) = rest.take() {
+        let count = (want.max(MAX_PROTOHDR as isize) as usize)
+            .min(space)
+            .min(cur.len);
+        let (src, dst) = (cur.data, m.data + m.len);
+        m.dat[dst..dst + count].copy_from_slice(&cur.dat[src..src + count]);
+        want -= count as isize;
+        m.len += count;
+        cur.len -= count;
+        space -= count;
+        if cur.len > 0 {
+            cur.data += count;
+            rest = Some(cur);
+        } else {
+            rest = m_free(cur);
+        }
+        if want <= 0 {
+            break;
+        }
+    }
+    if want > 0 {
+        return None;
+    }
+    m.next = rest;
+    Some(m)
+}
+
+/// `m_adj(mp, req_len)`: trims `req_len` bytes from the head (`req_len >= 0`) or
+/// `-req_len` bytes from the tail of the chain, adjusting the packet header's length.
+/// Emptied mbufs stay in the chain with `m_len` 0.
+pub fn m_adj(mp: &mut Mbuf, req_len: isize) {
+    if req_len >= 0 {
+        let mut len = req_len as usize;
+        let mut cur = Some(&mut *mp);
+        while let Some(m) = cur {
+            if len == 0 {
+                break;
+            }
+            if m.len <= len {
+                len -= m.len;
+                m.len = 0;
+                cur = m.next.as_deref_mut();
+            } else {
+                m.len -= len;
+                m.data += len;
+                len = 0;
+                cur = None;
+            }
+        }
+        let trimmed = req_len as usize - len;
+        if let Some(h) = mp.pkthdr_mut() {
+            h.len = h.len.saturating_sub(trimmed);
+        }
+    } else {
+        let cut = req_len.unsigned_abs();
+        let total = mp.chain_len();
+        let keep = total.saturating_sub(cut);
+        let mut left = keep;
+        let mut cur = Some(&mut *mp);
+        while let Some(m) = cur {
+            if m.len >= left {
+                m.len = left;
+                left = 0;
+            } else {
+                left -= m.len;
+            }
+            cur = m.next.as_deref_mut();
+        }
+        if let Some(h) = mp.pkthdr_mut() {
+            h.len = keep;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kernel;
+
+    fn k() -> (Kernel, crate::kernel::ContextGuard) {
+        let k = Kernel::new();
+        let g = k.enter(1);
+        (k, g)
+    }
+
+    #[test]
+    fn sizes_are_dragonfly_x86_64() {
+        assert_eq!((MSIZE, MLEN, MHLEN, MINCLSIZE), (256, 120, 56, 57));
+    }
+
+    #[test]
+    fn gethdr_and_get_layout() {
+        let (k, _g) = k();
+        let h = m_gethdr(MB_DONTWAIT, MT_DATA).unwrap();
+        assert_eq!(h.leading_space(), 0);
+        assert_eq!(h.trailing_space(), MHLEN);
+        assert!(h.pkthdr().is_some());
+        let m = m_get(MB_DONTWAIT, MT_DATA).unwrap();
+        assert_eq!(m.trailing_space(), MLEN);
+        assert!(m.pkthdr().is_none());
+        assert_eq!(k.mbufs().live(), 2);
+        drop((h, m));
+        assert_eq!(k.mbufs().live(), 0);
+        assert_eq!(k.mbufs().stats().allocated, 2);
+    }
+
+    #[test]
+    fn no_context_no_mbuf() {
+        assert!(m_gethdr(MB_DONTWAIT, MT_DATA).is_none());
+    }
+
+    #[test]
+    fn failalloc_fires_once_on_the_nth_allocation() {
+        let (k, _g) = k();
+        k.record_events(true);
+        k.mbufs().set_failalloc(Some(2));
+        let a = m_gethdr(MB_DONTWAIT, MT_DATA);
+        let b = m_get(MB_DONTWAIT, MT_DATA);
+        let c = m_get(MB_DONTWAIT, MT_DATA);
+        assert!(a.is_some() && b.is_none() && c.is_some());
+        assert_eq!(k.take_events(), vec![Event::AllocFail { what: "m_get" }]);
+        // Environment allocations are not counted.
+        k.mbufs().set_failalloc(Some(1));
+        let _e = k.mbufs().alloc_env(true);
+        assert!(m_get(MB_DONTWAIT, MT_DATA).is_none());
+        drop((a, c, _e));
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn prepend_in_place_and_with_a_new_mbuf() {
+        let (k, _g) = k();
+        let m = k.mbufs().packet_from(&[1, 2, 3, 4], 16, None).unwrap();
+        let m = m_prepend_hdr(m, 16, MB_DONTWAIT).unwrap();
+        assert_eq!(
+            (m.len(), m.chain_count(), m.pkthdr().unwrap().len),
+            (20, 1, 20)
+        );
+        let m = m_prepend_hdr(m, 4, MB_DONTWAIT).unwrap();
+        assert_eq!(m.chain_count(), 2);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.pkthdr().unwrap().len, 24);
+        assert!(m.next().unwrap().pkthdr().is_none());
+        // MH_ALIGN: (MHLEN - 4) & !7 = 48 bytes of leading space, 4 trailing.
+        assert_eq!((m.leading_space(), m.trailing_space()), (48, 4));
+        assert_eq!(&m.to_vec()[4..8], &[0, 0, 0, 0]);
+        drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn prepend_larger_than_an_mbuf_fails_and_frees() {
+        let (k, _g) = k();
+        let m = k.mbufs().packet_from(&[9; 10], 0, None).unwrap();
+        assert!(m_prepend_hdr(m, MHLEN + 1, MB_DONTWAIT).is_none());
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn pullup_single_mbuf_reallocates() {
+        let (k, _g) = k();
+        let m = k.mbufs().packet_from(&[1, 2, 3, 4, 5], 0, None).unwrap();
+        let id = m.id();
+        let m = m_pullup(m, 4).unwrap();
+        assert_ne!(m.id(), id);
+        assert_eq!(m.to_vec(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(m.chain_count(), 1);
+        assert_eq!(m.pkthdr().unwrap().len, 5);
+        drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn pullup_short_chain_fails_and_frees() {
+        let (k, _g) = k();
+        let m = k.mbufs().packet_from(&[1, 2], 0, None).unwrap();
+        assert!(m_pullup(m, 4).is_none());
+        let m = k.mbufs().packet_from(&[1, 2, 3], 0, Some(&[1, 2])).unwrap();
+        assert!(m_pullup(m, 4).is_none());
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn pullup_tops_up_a_head_with_a_successor() {
+        let (k, _g) = k();
+        let m = k
+            .mbufs()
+            .packet_from(&[1, 2, 3, 4, 5, 6], 0, Some(&[2, 4]))
+            .unwrap();
+        let id = m.id();
+        let m = m_pullup(m, 4).unwrap();
+        assert_eq!(m.id(), id);
+        assert_eq!(m.len(), 6);
+        assert_eq!(m.chain_count(), 1);
+        assert_eq!(m.to_vec(), vec![1, 2, 3, 4, 5, 6]);
+        drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn adj_head_and_tail() {
+        let (k, _g) = k();
+        let mut m = k
+            .mbufs()
+            .packet_from(&[1, 2, 3, 4, 5, 6], 0, Some(&[2, 4]))
+            .unwrap();
+        m_adj(&mut m, 3);
+        assert_eq!(m.to_vec(), vec![4, 5, 6]);
+        assert_eq!(m.len(), 0);
+        assert_eq!(m.chain_count(), 2);
+        assert_eq!(m.pkthdr().unwrap().len, 3);
+        m_adj(&mut m, -1);
+        assert_eq!(m.to_vec(), vec![4, 5]);
+        assert_eq!(m.pkthdr().unwrap().len, 2);
+        m_adj(&mut m, 10);
+        assert_eq!(m.pkthdr().unwrap().len, 0);
+        drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn packet_from_validates() {
+        let (k, _g) = k();
+        let z = k.mbufs();
+        assert!(z.packet_from(&[0; 4], 57, None).is_err());
+        assert!(z.packet_from(&[0; 4], 0, Some(&[1, 2])).is_err());
+        assert!(z.packet_from(&[0; 60], 0, Some(&[57, 3])).is_err());
+        let m = z.packet_from(&[], 0, None).unwrap();
+        assert_eq!((m.chain_count(), m.len()), (1, 0));
+        let m2 = z.packet_from(&[7; 300], 0, None).unwrap();
+        let lens: Vec<usize> = m2.iter().map(|m| m.len()).collect();
+        assert_eq!(lens, vec![56, 120, 120, 4]);
+        drop((m, m2));
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn long_chains_drop_without_recursion() {
+        let (k, _g) = k();
+        let m = k
+            .mbufs()
+            .packet_from(&vec![1u8; 120 * 20000], 0, None)
+            .unwrap();
+        assert_eq!(k.mbufs().live(), m.chain_count());
+        drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn tracking_lists_live_ids() {
+        let (k, _g) = k();
+        k.mbufs().track_ids(true);
+        let a = m_get(MB_WAIT, MT_DATA).unwrap();
+        let b = m_get(MB_WAIT, MT_DATA).unwrap();
+        assert_eq!(k.mbufs().live_ids(), vec![a.id(), b.id()]);
+        drop(a);
+        assert_eq!(k.mbufs().live_ids(), vec![b.id()]);
+    }
+}

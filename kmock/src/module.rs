@@ -1,0 +1,111 @@
+//! Module registration, as `kernel::Module` and `module!` in Rust-for-Linux (and BSD's
+//! `PSEUDO_SET`/`DECLARE_MODULE`).
+//!
+//! A driver declares its module type with [`module!`](crate::module!); loading it into a
+//! kernel ([`load`]) runs [`Module::init`] inside that kernel's context, the way a kernel
+//! runs a pseudo-device's attach routine at boot. Dropping the returned [`LoadedModule`]
+//! unloads it (DragonFly's tun cannot be unloaded; its module type then simply keeps its
+//! registrations alive).
+
+use crate::error::Result;
+use crate::kernel::Kernel;
+
+/// What `module!` records about a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// The module's name.
+    pub name: &'static str,
+    /// Its author.
+    pub author: &'static str,
+    /// A one-line description.
+    pub description: &'static str,
+    /// Its license.
+    pub license: &'static str,
+}
+
+/// `THIS_MODULE`: handed to [`Module::init`].
+pub struct ThisModule {
+    info: ModuleInfo,
+    kernel: Kernel,
+}
+
+impl ThisModule {
+    /// The module's metadata.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// The kernel loading the module.
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+}
+
+/// A loadable module.
+pub trait Module: Sized + Send + Sync {
+    /// Called once at load time, inside the loading kernel's context.
+    fn init(module: &ThisModule) -> Result<Self>;
+}
+
+/// A module type together with its `module!` metadata.
+pub trait ModuleMeta: Module {
+    /// The metadata `module!` declared.
+    const INFO: ModuleInfo;
+}
+
+/// A loaded module; dropping it unloads the module.
+pub struct LoadedModule<M: Module> {
+    module: M,
+    info: ModuleInfo,
+}
+
+impl<M: Module> LoadedModule<M> {
+    /// The module's state.
+    pub fn get(&self) -> &M {
+        &self.module
+    }
+
+    /// The module's metadata.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+}
+
+/// Loads module `M` into `kernel` (as the kernel itself, pid 0).
+pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
+    let _ctx = kernel.enter(0);
+    let this = ThisModule {
+        info: M::INFO,
+        kernel: kernel.clone(),
+    };
+    let module = M::init(&this)?;
+    Ok(LoadedModule {
+        module,
+        info: M::INFO,
+    })
+}
+
+/// Declares a module, as Rust-for-Linux's `module!`:
+///
+/// ```ignore
+/// module! {
+///     type: TunModule,
+///     name: "if_tun",
+///     author: "…",
+///     description: "…",
+///     license: "BSD-2-Clause",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module {
+    (type: $t:ty, name: $name:literal, author: $author:literal, description: $descr:literal, license: $lic:literal $(,)?) => {
+        impl $crate::module::ModuleMeta for $t {
+            const INFO: $crate::module::ModuleInfo = $crate::module::ModuleInfo {
+                name: $name,
+                author: $author,
+                description: $descr,
+                license: $lic,
+            };
+        }
+    };
+}

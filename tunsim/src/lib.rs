@@ -1,0 +1,2 @@
+pub mod lang;
+pub mod payload;
