@@ -254,8 +254,8 @@ pub struct Ifnet<D: IfnetOps> {
     if_index: AtomicU32,
     /// `if_flags`.
     pub if_flags: IfFlagsCell,
-    /// `if_mtu`.
-    pub if_mtu: AtomicU32,
+    /// `if_mtu` (a `u_long`).
+    pub if_mtu: AtomicU64,
     /// `if_type` (`IFT_*`).
     pub if_type: AtomicU8,
     /// `if_baudrate`.
@@ -356,7 +356,7 @@ impl<D: IfnetOps> Ifnet<D> {
             if_dunit: unit,
             if_index: AtomicU32::new(0),
             if_flags: IfFlagsCell::default(),
-            if_mtu: AtomicU32::new(0),
+            if_mtu: AtomicU64::new(0),
             if_type: AtomicU8::new(0),
             if_baudrate: AtomicU64::new(0),
             if_lastchange: AtomicU64::new(0),
@@ -432,9 +432,9 @@ pub trait IfnetDyn: Send + Sync {
     /// `if_flags`.
     fn flags(&self) -> &IfFlagsCell;
     /// `if_mtu`.
-    fn mtu(&self) -> u32;
+    fn mtu(&self) -> u64;
     /// Sets `if_mtu`.
-    fn set_mtu(&self, mtu: u32);
+    fn set_mtu(&self, mtu: u64);
     /// `if_type`.
     fn if_type(&self) -> u8;
     /// `if_baudrate`.
@@ -469,10 +469,10 @@ impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
     fn flags(&self) -> &IfFlagsCell {
         &self.if_flags
     }
-    fn mtu(&self) -> u32 {
+    fn mtu(&self) -> u64 {
         self.if_mtu.load(Ordering::Relaxed)
     }
-    fn set_mtu(&self, mtu: u32) {
+    fn set_mtu(&self, mtu: u64) {
         self.if_mtu.store(mtu, Ordering::Relaxed)
     }
     fn if_type(&self) -> u8 {

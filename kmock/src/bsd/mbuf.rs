@@ -480,6 +480,11 @@ impl Mbuf {
         self.next.as_deref_mut()
     }
 
+    /// The `m_next` slot itself, for building chains in place (the C's `mp = &m->m_next`).
+    pub fn next_slot(&mut self) -> &mut Option<Box<Mbuf>> {
+        &mut self.next
+    }
+
     /// Unlinks and returns the rest of the chain.
     pub fn take_next(&mut self) -> Option<Box<Mbuf>> {
         self.next.take()
