@@ -187,6 +187,16 @@ impl Kernel {
         self.0.procs.lock().set(pid, pgrp, sess, uid)
     }
 
+    /// Process `pid`'s process group, session and uid.
+    pub fn proc_info(&self, pid: i32) -> Option<(i32, i32, u32)> {
+        self.0.procs.lock().get(pid).map(|p| (p.pgrp, p.sess, p.uid))
+    }
+
+    /// Number of processes.
+    pub fn proc_count(&self) -> usize {
+        self.0.procs.lock().len()
+    }
+
     /// The credentials of process `pid`.
     pub fn proc_cred(&self, pid: i32) -> Option<Ucred> {
         self.0.procs.lock().get(pid).map(|p| p.cred())

@@ -27,6 +27,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::cred::Ucred;
 use super::ioccom::{data_i32, FIONBIO, IOCPARM_LEN};
@@ -370,9 +371,9 @@ pub struct File {
     kernel: Weak<KernelInner>,
     dev: Arc<Cdev>,
     pid: i32,
-    nonblock: bool,
-    knotes: Vec<Arc<Knote>>,
-    closed: bool,
+    nonblock: AtomicBool,
+    knotes: Mutex<Vec<Arc<Knote>>>,
+    closed: AtomicBool,
 }
 
 impl fmt::Debug for File {
@@ -430,9 +431,9 @@ impl Kernel {
             kernel: self.downgrade(),
             dev,
             pid,
-            nonblock: false,
-            knotes: Vec::new(),
-            closed: false,
+            nonblock: AtomicBool::new(false),
+            knotes: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         })
     }
 }
@@ -450,7 +451,7 @@ impl File {
 
     /// Whether `FIONBIO` made the descriptor non-blocking.
     pub fn nonblock(&self) -> bool {
-        self.nonblock
+        self.nonblock.load(Ordering::SeqCst)
     }
 
     fn kernel(&self) -> Result<Kernel> {
@@ -466,7 +467,7 @@ impl File {
     }
 
     fn check_open(&self) -> Result {
-        if self.closed {
+        if self.closed.load(Ordering::SeqCst) {
             Err(code::ENXIO)
         } else {
             Ok(())
@@ -479,7 +480,7 @@ impl File {
         self.check_open()?;
         let _c = self.ctx()?;
         let mut uio = Uio::new_read(buf);
-        let flag = if nonblock || self.nonblock {
+        let flag = if nonblock || self.nonblock() {
             IO_NDELAY
         } else {
             0
@@ -497,7 +498,7 @@ impl File {
     pub fn read_uio(&self, uio: &mut Uio<'_>, ioflag: i32) -> Result<usize, (Error, usize)> {
         self.check_open().map_err(|e| (e, 0))?;
         let _c = self.ctx().map_err(|e| (e, 0))?;
-        let flag = if self.nonblock {
+        let flag = if self.nonblock() {
             ioflag | IO_NDELAY
         } else {
             ioflag
@@ -517,7 +518,7 @@ impl File {
         self.check_open()?;
         let _c = self.ctx()?;
         let mut uio = Uio::new_write(data);
-        let flag = if self.nonblock { IO_NDELAY } else { 0 };
+        let flag = if self.nonblock() { IO_NDELAY } else { 0 };
         self.dev.ops.d_write(&mut DevReadArgs {
             a_dev: &self.dev,
             a_uio: &mut uio,
@@ -529,7 +530,7 @@ impl File {
     /// `ioctl(2)` as process `pid` (the caller's credentials). `FIONBIO` is handled here;
     /// everything else goes to `d_ioctl` with `data` as its argument buffer, which must hold
     /// at least `IOCPARM_LEN(cmd)` bytes (`EFAULT` otherwise, as a failed `copyin`).
-    pub fn ioctl_as(&mut self, pid: i32, cmd: u32, data: &mut [u8]) -> Result {
+    pub fn ioctl_as(&self, pid: i32, cmd: u32, data: &mut [u8]) -> Result {
         self.check_open()?;
         let k = self.kernel()?;
         let _c = k.enter(pid);
@@ -538,7 +539,7 @@ impl File {
             return Err(code::EFAULT);
         }
         if cmd == FIONBIO {
-            self.nonblock = data_i32(data)? != 0;
+            self.nonblock.store(data_i32(data)? != 0, Ordering::SeqCst);
             return Ok(());
         }
         self.dev.ops.d_ioctl(&mut DevIoctlArgs {
@@ -551,14 +552,14 @@ impl File {
     }
 
     /// `ioctl(2)` as the opener.
-    pub fn ioctl(&mut self, cmd: u32, data: &mut [u8]) -> Result {
+    pub fn ioctl(&self, cmd: u32, data: &mut [u8]) -> Result {
         let pid = self.pid;
         self.ioctl_as(pid, cmd, data)
     }
 
     /// `kevent(EV_ADD)`: registers knote `kn` through `d_kqfilter`. On success the knote is
     /// remembered by the descriptor (detached at close) and its first check returned.
-    pub fn kqfilter(&mut self, kn: &Arc<Knote>) -> Result<bool> {
+    pub fn kqfilter(&self, kn: &Arc<Knote>) -> Result<bool> {
         self.check_open()?;
         let _c = self.ctx()?;
         let mut ap = DevKqfilterArgs {
@@ -570,42 +571,41 @@ impl File {
         if let Some(e) = Error::from_errno(ap.a_result) {
             return Err(e);
         }
-        self.knotes.push(kn.clone());
+        self.knotes.lock().push(kn.clone());
         Ok(kn.check(0))
     }
 
     /// `kevent(EV_DELETE)`: detaches knote `id`; `ENOENT` if this descriptor has none such.
-    pub fn kqdel(&mut self, id: u64) -> Result {
+    pub fn kqdel(&self, id: u64) -> Result {
         let _c = self.ctx()?;
-        let p = self
-            .knotes
-            .iter()
-            .position(|k| k.id() == id)
-            .ok_or(code::ENOENT)?;
-        let kn = self.knotes.remove(p);
+        let kn = {
+            let mut ks = self.knotes.lock();
+            let p = ks.iter().position(|k| k.id() == id).ok_or(code::ENOENT)?;
+            ks.remove(p)
+        };
         kn.detach();
         Ok(())
     }
 
     /// The knotes registered through this descriptor, in registration order.
-    pub fn knotes(&self) -> &[Arc<Knote>] {
-        &self.knotes
+    pub fn knotes(&self) -> Vec<Arc<Knote>> {
+        self.knotes.lock().clone()
     }
 
     /// The last `close(2)`: detaches the descriptor's knotes (in registration order), then
     /// calls `d_close`.
-    pub fn close(mut self) -> Result {
+    pub fn close(&self) -> Result {
         self.do_close()
     }
 
-    fn do_close(&mut self) -> Result {
-        if self.closed {
+    fn do_close(&self) -> Result {
+        if self.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        self.closed = true;
         let k = self.kernel()?;
         let _c = self.ctx()?;
-        for kn in core::mem::take(&mut self.knotes) {
+        let knotes = core::mem::take(&mut *self.knotes.lock());
+        for kn in knotes {
             kn.detach();
             k.emit(|| Event::KnoteDetached { id: kn.id() });
         }

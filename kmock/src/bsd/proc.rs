@@ -69,6 +69,10 @@ impl ProcTable {
         Ok(())
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.procs.len()
+    }
+
     pub(crate) fn get(&self, pid: i32) -> Option<&Proc> {
         self.procs.get(&pid)
     }

@@ -1,0 +1,38 @@
+//! `tunsim check tests/scenarios` as part of `cargo test`: every scenario's transcript
+//! must equal its golden `.out` byte for byte (the `.out` files are the original C
+//! driver's transcripts, edited only where docs/deviations.md says).
+
+use std::path::Path;
+
+#[test]
+fn golden_transcripts_match() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
+    let results = tunsim::check::check_dir(&dir).expect("tests/scenarios is readable");
+    assert!(results.len() >= 16, "expected the 16 shared scenarios at least");
+    let mut failed = Vec::new();
+    for r in &results {
+        if let Some(d) = &r.diff {
+            eprintln!("FAIL {}\n{d}", r.scenario.display());
+            failed.push(r.scenario.display().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "transcripts differ: {failed:?}");
+}
+
+#[test]
+fn the_check_binary_reports_and_exits_nonzero_on_a_difference() {
+    let tmp = std::env::temp_dir().join(format!("tunsim-check-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("01-x.tun"), "open tun0\n").unwrap();
+    std::fs::write(tmp.join("01-x.out"), "> open tun0\n  = ok\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tunsim"))
+        .args(["check"])
+        .arg(&tmp)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("+  if_attach tun0"), "{text}");
+    assert!(text.contains("0 passed, 1 failed"), "{text}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
