@@ -189,7 +189,11 @@ impl Kernel {
 
     /// Process `pid`'s process group, session and uid.
     pub fn proc_info(&self, pid: i32) -> Option<(i32, i32, u32)> {
-        self.0.procs.lock().get(pid).map(|p| (p.pgrp, p.sess, p.uid))
+        self.0
+            .procs
+            .lock()
+            .get(pid)
+            .map(|p| (p.pgrp, p.sess, p.uid))
     }
 
     /// Number of processes.

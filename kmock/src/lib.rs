@@ -8,7 +8,7 @@
 //!
 //! - **The Rust-for-Linux face** — [`prelude`], [`error`] ([`Result`], [`Error`],
 //!   `code::EINVAL`…), [`sync`] ([`sync::Mutex`], [`sync::SpinLock`], [`sync::CondVar`]),
-//!   [`print`] (`pr_*!`), [`module`] ([`module::Module`], `module!`): the names and shapes of
+//!   [`print`](mod@print) (`pr_*!`), [`module`](mod@module) ([`module::Module`], `module!`): the names and shapes of
 //!   the real `kernel` crate.
 //! - **The BSD face** — [`bsd`]: mbufs, uio, ifnet, ifq, bpf, netisr, devfs, credentials,
 //!   sleep/wakeup, kqueue, sigio, sysctl, processes. Its API uses only `core`/`alloc` types

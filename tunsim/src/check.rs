@@ -89,7 +89,13 @@ pub fn unified_diff(expected: &str, actual: &str, path: &Path) -> String {
         let b0 = ops[..start].iter().filter(|(c, _)| *c != '-').count();
         let alen = ops[start..=end].iter().filter(|(c, _)| *c != '+').count();
         let blen = ops[start..=end].iter().filter(|(c, _)| *c != '-').count();
-        out.push_str(&format!("@@ -{},{} +{},{} @@\n", a0 + 1, alen, b0 + 1, blen));
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            a0 + 1,
+            alen,
+            b0 + 1,
+            blen
+        ));
         for (c, l) in &ops[start..=end] {
             out.push(*c);
             out.push_str(l);

@@ -227,7 +227,11 @@ impl Sim {
                 Event::KnoteDetached { id } => format!("  knote {id} detached"),
                 Event::Bpf { ifname, data, .. } => {
                     if data.len() < 4 {
-                        format!("  bpf {ifname}: short={}{}", data.len(), bytes_suffix(&data))
+                        format!(
+                            "  bpf {ifname}: short={}{}",
+                            data.len(),
+                            bytes_suffix(&data)
+                        )
                     } else {
                         let af = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
                         format!(
@@ -504,7 +508,9 @@ impl Sim {
                 let cmd = req.cmd();
                 let mut buf = vec![0u8; IOCPARM_LEN(cmd).max(1024)];
                 match &req {
-                    IoctlReq::SetInt { value, .. } => buf[..4].copy_from_slice(&value.to_ne_bytes()),
+                    IoctlReq::SetInt { value, .. } => {
+                        buf[..4].copy_from_slice(&value.to_ne_bytes())
+                    }
                     IoctlReq::TunsIfMode(v) => buf[..4].copy_from_slice(&v.to_ne_bytes()),
                     IoctlReq::TunsIfInfo { mtu, typ, baudrate } => {
                         let ti = TunInfo {
@@ -518,8 +524,12 @@ impl Sim {
                     IoctlReq::GetInt { preset, .. } => {
                         buf[..4].copy_from_slice(&preset.to_ne_bytes())
                     }
-                    IoctlReq::Fionbio(on) => buf[..4].copy_from_slice(&i32::from(*on).to_ne_bytes()),
-                    IoctlReq::Raw { arg: Some(a), .. } => buf[..4].copy_from_slice(&a.to_ne_bytes()),
+                    IoctlReq::Fionbio(on) => {
+                        buf[..4].copy_from_slice(&i32::from(*on).to_ne_bytes())
+                    }
+                    IoctlReq::Raw { arg: Some(a), .. } => {
+                        buf[..4].copy_from_slice(&a.to_ne_bytes())
+                    }
                     _ => {}
                 }
                 let pid = self.cur;
@@ -703,7 +713,12 @@ impl Sim {
                 }
                 let (g0, s0, u0) = old.unwrap_or((pid, 1, 0));
                 self.k
-                    .proc_set(pid, pgrp.unwrap_or(g0), sess.unwrap_or(s0), uid.unwrap_or(u0))
+                    .proc_set(
+                        pid,
+                        pgrp.unwrap_or(g0),
+                        sess.unwrap_or(s0),
+                        uid.unwrap_or(u0),
+                    )
                     .map_err(|_| format!("bad proc option '{pid}'"))?;
                 Ok(Res::new("ok".into()))
             }

@@ -5,7 +5,7 @@
 //! byte-identical to what the original C driver prints on the same scenario.
 //!
 //! - [`lang`], [`payload`]: parsing (lines, commands, payload tokens, numbers).
-//! - [`env`]: the environment (processes, descriptors, bpf listeners, jobs, the generic
+//! - [`env`](mod@env): the environment (processes, descriptors, bpf listeners, jobs, the generic
 //!   ioctl layer through kmock) and the executor that prints transcripts.
 //! - [`check`]: compares transcripts with golden files and prints unified diffs.
 

@@ -8,7 +8,10 @@ use std::path::Path;
 fn golden_transcripts_match() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
     let results = tunsim::check::check_dir(&dir).expect("tests/scenarios is readable");
-    assert!(results.len() >= 16, "expected the 16 shared scenarios at least");
+    assert!(
+        results.len() >= 16,
+        "expected the 16 shared scenarios at least"
+    );
     let mut failed = Vec::new();
     for r in &results {
         if let Some(d) = &r.diff {
