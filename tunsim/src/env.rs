@@ -481,6 +481,15 @@ impl Sim {
                     };
                     (r, buf)
                 });
+                if self.trace {
+                    self.flush_events();
+                    let fl = self.trace_flags(&dev);
+                    let how = match &st {
+                        KthreadState::Done(o) => read_result(o),
+                        KthreadState::Sleeping => "asleep in tsleep(\"tunread\")".into(),
+                    };
+                    self.line(format!("  trace: <- tunread({dev}) = {how} tun_flags={fl}"));
+                }
                 match st {
                     KthreadState::Done(o) => Ok(Res::new(read_result(&o))),
                     KthreadState::Sleeping => {
@@ -651,7 +660,7 @@ impl Sim {
                     IfIoctlReq::Raw { cmd, arg } => (cmd, IfIoctlArg::Int(arg)),
                 };
                 let r = self.traced(
-                    "ifioctl",
+                    "ifioctl->tunifioctl",
                     &ifname,
                     |_| ifioctl(&*ifp, cmd, arg, &cred),
                     |r| res_str(r.as_ref().map(|_| ()).map_err(|e| *e)),

@@ -39,3 +39,30 @@ fn the_check_binary_reports_and_exits_nonzero_on_a_difference() {
     assert!(text.contains("0 passed, 1 failed"), "{text}");
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn trace_shows_entry_points_and_flags() {
+    let t = tunsim::run_scenario(
+        "open tun0\nifioctl tun0 SIOCSIFADDR 10.0.0.1\nread tun0 10 nonblock\nclose tun0\n",
+        true,
+    );
+    assert!(
+        t.contains("  trace: -> tunopen(tun0) tun_flags=(no softc)\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  trace: <- tunopen(tun0) = ok tun_flags=0x0003<OPEN,INITED>\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  trace: <- tunread(tun0) = EWOULDBLOCK tun_flags=0x000b<OPEN,INITED,IASET>\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  trace: <- tunclose(tun0) = ok tun_flags=0x000a<INITED,IASET>\n"),
+        "{t}"
+    );
+    // Without --trace the transcript has no trace lines.
+    let plain = tunsim::run_scenario("open tun0\n", false);
+    assert!(!plain.contains("trace:"));
+}
