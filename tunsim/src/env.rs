@@ -657,7 +657,19 @@ impl Sim {
                     IfIoctlReq::AddMulti => (SIOCADDMULTI, IfIoctlArg::None),
                     IfIoctlReq::DelMulti => (SIOCDELMULTI, IfIoctlArg::None),
                     IfIoctlReq::GetStatus => (SIOCGIFSTATUS, IfIoctlArg::None),
-                    IfIoctlReq::Raw { cmd, arg } => (cmd, IfIoctlArg::Int(arg)),
+                    IfIoctlReq::Raw { cmd, arg } => {
+                        // A raw number goes to the driver directly (§5), with a zeroed
+                        // ifreq whose ifr_mtu is the argument: no generic checks.
+                        let mut req = [0u8; IFREQ_SIZE];
+                        req[IFNAMSIZ..IFNAMSIZ + 4].copy_from_slice(&arg.to_ne_bytes());
+                        let r = self.traced(
+                            "tunifioctl",
+                            &ifname,
+                            |_| ifp.driver_ioctl(cmd, Some(&mut req), &cred),
+                            |r| res_str(*r),
+                        );
+                        return Ok(Res::new(res_str(r)));
+                    }
                 };
                 let r = self.traced(
                     "ifioctl->tunifioctl",
