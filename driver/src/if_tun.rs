@@ -182,7 +182,7 @@ pub fn tunclone(ops: &Arc<TunOps>, ap: &mut DevCloneArgs<'_>) -> Result {
     Ok(())
 }
 
-/// Port of `tuncreate()` (if_tun.c:135–166): allocates the softc and its interface
+/// Port of `tuncreate()` (if_tun.c:135–163): allocates the softc and its interface
 /// (`tunN`, mtu 1500, `IFF_POINTOPOINT | IFF_MULTICAST`, `IFT_PPP`, send queue of
 /// `ifqmaxlen`), attaches it and its bpf tap (`DLT_NULL`, 4-byte header), and stores the
 /// softc in `si_drv1`.
@@ -218,7 +218,7 @@ pub fn tuncreate(dev: &Arc<Cdev>) {
     dev.set_si_drv1(sc);
 }
 
-/// Port of `tunopen()` (if_tun.c:168–195): tunnel open — must be superuser; the softc is
+/// Port of `tunopen()` (if_tun.c:169–192): tunnel open — must be superuser; the softc is
 /// created on first open; the device is exclusive (`EBUSY`).
 pub fn tunopen(ap: &mut DevOpenArgs<'_>) -> Result {
     let dev = ap.a_dev;
@@ -242,7 +242,7 @@ pub fn tunopen(ap: &mut DevOpenArgs<'_>) -> Result {
     Ok(())
 }
 
-/// Port of `tunclose()` (if_tun.c:197–233): close the device — junk pending output, mark
+/// Port of `tunclose()` (if_tun.c:198–229): close the device — junk pending output, mark
 /// the interface down, delete its addresses, drop the SIGIO owner and notify knotes.
 /// LMODE, IFHEAD, ASYNC, IASET, the mtu and the clone unit stay as they are.
 pub fn tunclose(ap: &mut DevCloseArgs<'_>) -> Result {
@@ -272,7 +272,7 @@ pub fn tunclose(ap: &mut DevCloseArgs<'_>) -> Result {
     Ok(())
 }
 
-/// Port of `tuninit()` (if_tun.c:235–267): marks the interface up and running and sets
+/// Port of `tuninit()` (if_tun.c:231–262): marks the interface up and running and sets
 /// `TUN_IASET` if an IPv4 address is configured; an address entry without a sockaddr gives
 /// `EFAULT` (the walk goes on).
 pub fn tuninit(ifp: &Ifnet<TunSoftc>) -> Result {
@@ -328,7 +328,7 @@ fn ifstat_append(data: &mut [u8], text: fmt::Arguments<'_>) {
     }
 }
 
-/// Port of `tunifioctl()` (if_tun.c:269–311): the interface ioctls — status text, address
+/// Port of `tunifioctl()` (if_tun.c:269–304): the interface ioctls — status text, address
 /// changes (through `tuninit`), mtu; flags and multicast are accepted and ignored;
 /// anything else is `EINVAL`.
 pub fn tunifioctl(ifp: &Ifnet<TunSoftc>, cmd: u32, data: Option<&mut [u8]>, _cr: &Ucred) -> Result {
@@ -374,7 +374,7 @@ fn errno(r: &Result) -> i32 {
     }
 }
 
-/// Port of `tunoutput_serialized()` (if_tun.c:318–419): queue a packet from the stack for
+/// Port of `tunoutput_serialized()` (if_tun.c:311–405): queue a packet from the stack for
 /// the reader, framed for the current mode, and notify the reader (wakeup, SIGIO, knotes).
 pub fn tunoutput_serialized(
     ifp: &Ifnet<TunSoftc>,
@@ -493,7 +493,7 @@ pub fn tunoutput_serialized(
     }
 }
 
-/// Port of `tunoutput()` (if_tun.c:421–432): `tunoutput_serialized` with the interface
+/// Port of `tunoutput()` (if_tun.c:407–418): `tunoutput_serialized` with the interface
 /// serialized.
 pub fn tunoutput(
     ifp: &Ifnet<TunSoftc>,
@@ -507,7 +507,7 @@ pub fn tunoutput(
     error
 }
 
-/// Port of `tunioctl()` (if_tun.c:437–542): the device ioctls.
+/// Port of `tunioctl()` (if_tun.c:423–523): the device ioctls.
 pub fn tunioctl(ap: &mut DevIoctlArgs<'_>) -> Result {
     let tp = softc(ap.a_dev)?;
     let ifp = &tp.tun_if;
@@ -618,10 +618,10 @@ pub fn tunioctl(ap: &mut DevIoctlArgs<'_>) -> Result {
     Ok(())
 }
 
-/// Port of `tunread()` (if_tun.c:548–597): reads one packet, or as much of it as fits
+/// Port of `tunread()` (if_tun.c:529–575): reads one packet, or as much of it as fits
 /// (the rest is dropped). Sleeps for a packet unless `IO_NDELAY`.
 ///
-/// The C releases the serializer and then calls `tsleep`, leaving a window in which
+/// The C releases the serializer (line 555) and then calls `tsleep` (556), leaving a window in which
 /// `tunoutput` can queue a packet and call `wakeup` before the reader sleeps; the reader
 /// then sleeps with a packet queued. Here the guard is handed to `tsleep`, which releases
 /// it only once the reader is on the sleep queue.
@@ -674,7 +674,7 @@ pub fn tunread(ap: &mut DevReadArgs<'_, '_>) -> Result {
     error
 }
 
-/// Port of `tunwrite()` (if_tun.c:602–718): an atomic write is a packet. Copies it into
+/// Port of `tunwrite()` (if_tun.c:580–701): an atomic write is a packet. Copies it into
 /// an mbuf chain (a header mbuf of `MHLEN`, then `MLEN`-sized mbufs), taps bpf, strips the
 /// `TUNSIFHEAD` family word if any, and hands the packet to the protocol's netisr.
 pub fn tunwrite(ap: &mut DevWriteArgs<'_, '_>) -> Result {
@@ -791,7 +791,7 @@ pub fn tunwrite(ap: &mut DevWriteArgs<'_, '_>) -> Result {
     Ok(())
 }
 
-/// `tun_read_filtops` (if_tun.c:720–721).
+/// `tun_read_filtops` (if_tun.c:703–704).
 static TUN_READ_FILTOPS: FilterOps = FilterOps {
     f_flags: FILTEROP_ISFD,
     f_attach: None,
@@ -799,7 +799,7 @@ static TUN_READ_FILTOPS: FilterOps = FilterOps {
     f_event: tun_filter_read,
 };
 
-/// `tun_write_filtops` (if_tun.c:722–723).
+/// `tun_write_filtops` (if_tun.c:705–706).
 static TUN_WRITE_FILTOPS: FilterOps = FilterOps {
     f_flags: FILTEROP_ISFD,
     f_attach: None,
@@ -807,7 +807,7 @@ static TUN_WRITE_FILTOPS: FilterOps = FilterOps {
     f_event: tun_filter_write,
 };
 
-/// Port of `tunkqfilter()` (if_tun.c:725–755): attaches read and write knotes (both on
+/// Port of `tunkqfilter()` (if_tun.c:708–739): attaches read and write knotes (both on
 /// `tun_rkq`); any other filter is refused with `a_result = EOPNOTSUPP`.
 pub fn tunkqfilter(ap: &mut DevKqfilterArgs<'_>) -> Result {
     let tp = softc(ap.a_dev)?;
@@ -837,19 +837,19 @@ pub fn tunkqfilter(ap: &mut DevKqfilterArgs<'_>) -> Result {
     Ok(())
 }
 
-/// Port of `tun_filter_detach()` (if_tun.c:757–764).
+/// Port of `tun_filter_detach()` (if_tun.c:741–748).
 pub fn tun_filter_detach(kn: &Knote) {
     if let Some(tp) = kn.hook::<TunSoftc>() {
         knote_remove(&tp.tun_rkq, kn);
     }
 }
 
-/// Port of `tun_filter_write()` (if_tun.c:766–771): always ready for a write.
+/// Port of `tun_filter_write()` (if_tun.c:750–755): always ready for a write.
 pub fn tun_filter_write(_kn: &Knote, _hint: i64) -> bool {
     true
 }
 
-/// Port of `tun_filter_read()` (if_tun.c:773–785): ready when a packet is queued.
+/// Port of `tun_filter_read()` (if_tun.c:757–769): ready when a packet is queued.
 pub fn tun_filter_read(kn: &Knote, _hint: i64) -> bool {
     let Some(tp) = kn.hook::<TunSoftc>() else {
         return false;
@@ -858,7 +858,7 @@ pub fn tun_filter_read(kn: &Knote, _hint: i64) -> bool {
     !ifq_is_empty(&g.if_snd)
 }
 
-/// Port of `tunstart()` (if_tun.c:787–816): with an ALTQ discipline enabled, `if_start`
+/// Port of `tunstart()` (if_tun.c:777–798): with an ALTQ discipline enabled, `if_start`
 /// must notify readers when packets become ready; otherwise it does nothing.
 pub fn tunstart(ifp: &Ifnet<TunSoftc>, g: &mut SerializeGuard<'_, TunSoftc>) {
     let Some(tp) = ifp.if_softc() else { return };
