@@ -58,12 +58,23 @@ pub mod code {
 }
 
 impl Error {
-    /// Builds an error from an errno; `None` for 0 (success).
-    pub const fn from_errno(errno: i32) -> Option<Error> {
-        if errno == 0 {
-            None
-        } else {
+    /// Builds an error from an errno, as Rust-for-Linux's `Error::from_errno`: an errno
+    /// outside DragonFly's range (`ERESTART` = -1, or 1..=`ELAST` = 99), 0 included, gives
+    /// `EINVAL`.
+    pub const fn from_errno(errno: i32) -> Error {
+        match Self::try_from_errno(errno) {
+            Some(e) => e,
+            None => code::EINVAL,
+        }
+    }
+
+    /// Builds an error from an errno; `None` for 0 (success) or a number outside
+    /// DragonFly's range (`ERESTART` = -1, or 1..=99).
+    pub const fn try_from_errno(errno: i32) -> Option<Error> {
+        if errno == -1 || (errno >= 1 && errno <= ELAST) {
             Some(Error(errno))
+        } else {
+            None
         }
     }
 
@@ -96,11 +107,15 @@ impl fmt::Display for Error {
 /// The kernel's result type, as `kernel::error::Result` in Rust-for-Linux.
 pub type Result<T = (), E = Error> = core::result::Result<T, E>;
 
+/// `ELAST`: DragonFly's largest errno.
+pub const ELAST: i32 = 99;
+
 /// Converts a C-style return code (0 or an errno) into a [`Result`].
 pub fn to_result(err: i32) -> Result {
-    match Error::from_errno(err) {
-        None => Ok(()),
-        Some(e) => Err(e),
+    if err == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_errno(err))
     }
 }
 
@@ -122,10 +137,14 @@ mod tests {
     fn names_and_unknown_numbers() {
         assert_eq!(EBUSY.name(), Some("EBUSY"));
         assert_eq!(EAGAIN.name(), Some("EWOULDBLOCK"));
-        let odd = Error::from_errno(99).unwrap();
+        let odd = Error::try_from_errno(99).unwrap();
         assert_eq!(odd.name(), None);
         assert_eq!(format!("{odd}"), "E99");
-        assert_eq!(Error::from_errno(0), None);
+        assert_eq!(Error::try_from_errno(0), None);
+        assert_eq!(Error::try_from_errno(100), None);
+        assert_eq!(Error::from_errno(0), EINVAL);
+        assert_eq!(Error::from_errno(-7), EINVAL);
+        assert_eq!(Error::from_errno(16), EBUSY);
         assert_eq!(to_result(0), Ok(()));
         assert_eq!(to_result(22), Err(EINVAL));
     }

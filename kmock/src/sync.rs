@@ -172,6 +172,31 @@ fn reborrow<'a, T>(g: stdsync::MutexGuard<'a, T>) -> stdsync::MutexGuard<'a, T> 
     g
 }
 
+/// `new_mutex!(value)`: a [`Mutex`] holding `value`, as Rust-for-Linux's macro (which also
+/// names the lock class; lock classes are not modelled here).
+#[macro_export]
+macro_rules! new_mutex {
+    ($value:expr $(, $name:literal)? $(,)?) => {
+        $crate::sync::Mutex::new($value)
+    };
+}
+
+/// `new_spinlock!(value)`: a [`SpinLock`] holding `value`.
+#[macro_export]
+macro_rules! new_spinlock {
+    ($value:expr $(, $name:literal)? $(,)?) => {
+        $crate::sync::SpinLock::new($value)
+    };
+}
+
+/// `new_condvar!()`: a [`CondVar`].
+#[macro_export]
+macro_rules! new_condvar {
+    ($($name:literal)? $(,)?) => {
+        $crate::sync::CondVar::new()
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +214,28 @@ mod tests {
         }
         assert_eq!(*m.lock(), 3);
         assert_eq!(m.into_inner(), 3);
+    }
+
+    #[test]
+    fn constructor_macros() {
+        let m = crate::new_mutex!(5u8, "m");
+        let s = crate::new_spinlock!(6u8);
+        let _c = crate::new_condvar!("c");
+        assert_eq!((*m.lock(), *s.lock()), (5, 6));
+    }
+
+    #[test]
+    fn wait_interruptible_returns_at_once_when_a_signal_is_pending() {
+        let k = crate::Kernel::new();
+        k.proc_set(3, 3, 1, 0).unwrap();
+        let _ctx = k.enter(3);
+        let m = Mutex::new(());
+        let c = CondVar::new();
+        let mut g = m.lock();
+        // No signal: the (bounded) wait returns false.
+        assert!(!c.wait_interruptible(&mut g));
+        k.post_signal(3, false).unwrap();
+        assert!(c.wait_interruptible(&mut g));
     }
 
     #[test]

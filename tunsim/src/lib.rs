@@ -9,9 +9,15 @@
 //!   ioctl layer through kmock) and the executor that prints transcripts.
 //! - [`check`]: compares transcripts with golden files and prints unified diffs.
 
+#[cfg(target_os = "linux")]
+pub mod bridge;
 pub mod check;
+pub mod demo;
 pub mod env;
 pub mod lang;
 pub mod payload;
+pub mod pcap;
+pub mod peer;
+pub mod stack;
 
 pub use env::{run_scenario, Sim};

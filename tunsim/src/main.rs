@@ -1,4 +1,5 @@
-//! `tunsim`: run tun scenarios against the Rust port of if_tun.
+//! `tunsim`: run tun scenarios against the Rust port of if_tun, or watch it carry real
+//! packets (`tunsim demo`, the default; `tunsim bridge`).
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -6,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Run tun scenarios (scenario-language.md) against the Rust port of DragonFly's if_tun.
+/// Run tun scenarios (scenario-language.md) against the Rust port of DragonFly's if_tun,
+/// or watch it carry real packets between two TCP/IP stacks (the default: `demo`).
 #[derive(Parser)]
 #[command(name = "tunsim", version, about)]
 struct Cli {
@@ -15,7 +17,7 @@ struct Cli {
     #[arg(long, global = true)]
     trace: bool,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
@@ -33,11 +35,66 @@ enum Cmd {
     },
     /// Read commands interactively and print each result as it goes.
     Repl,
+    /// tun0 between two smoltcp stacks: pings, 1 MiB over TCP, a narrated driver trace and
+    /// tun0.pcap (the default command; needs no root).
+    Demo {
+        /// Where to write the capture.
+        #[arg(long, default_value = "tun0.pcap")]
+        pcap: PathBuf,
+        /// Framing on /dev/tun0: plain, lmode or ifhead.
+        #[arg(long, default_value = "plain")]
+        framing: String,
+        /// Bytes to send over TCP.
+        #[arg(long, default_value_t = 1 << 20)]
+        bytes: usize,
+    },
+    /// Join the driver's user side to a real Linux TUN in a new network namespace and ping
+    /// across it (needs root and /dev/net/tun; the namespace is removed on exit).
+    Bridge {
+        /// Pings to send from the namespace.
+        #[arg(long, default_value_t = 5)]
+        count: u32,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.cmd {
+    let cmd = cli.cmd.unwrap_or(Cmd::Demo {
+        pcap: PathBuf::from("tun0.pcap"),
+        framing: "plain".into(),
+        bytes: 1 << 20,
+    });
+    match cmd {
+        Cmd::Demo {
+            pcap,
+            framing,
+            bytes,
+        } => {
+            let framing = match framing.to_ascii_lowercase().as_str() {
+                "plain" => tunsim::peer::Framing::Plain,
+                "lmode" => tunsim::peer::Framing::Lmode,
+                "ifhead" => tunsim::peer::Framing::Ifhead,
+                other => {
+                    eprintln!("tunsim: unknown framing {other:?} (plain, lmode, ifhead)");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = tunsim::demo::DemoOptions {
+                pcap,
+                framing,
+                tcp_bytes: bytes,
+                ..Default::default()
+            };
+            match tunsim::demo::run_demo(&opts, &mut std::io::stdout()) {
+                Ok(s) if s.mbufs_live == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("tunsim demo: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Cmd::Bridge { count } => bridge(count),
         Cmd::Run { files } => {
             for f in files {
                 let text = if f.as_os_str() == "-" {
@@ -72,11 +129,7 @@ fn main() -> ExitCode {
                         }
                     }
                 }
-                println!(
-                    "{} passed, {} failed",
-                    results.len() - bad,
-                    bad
-                );
+                println!("{} passed, {} failed", results.len() - bad, bad);
                 if bad == 0 {
                     ExitCode::SUCCESS
                 } else {
@@ -105,4 +158,41 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn bridge(count: u32) -> ExitCode {
+    if let Err(why) = tunsim::bridge::available() {
+        eprintln!("tunsim bridge: cannot run: {why}");
+        return ExitCode::from(2);
+    }
+    println!(
+        "bridge: netns with a Linux TUN ({}) <-> /dev/tun0 <-> smoltcp on tun0 ({})",
+        tunsim::stack::fmt_ip(tunsim::bridge::LINUX_ADDR),
+        tunsim::stack::fmt_ip(tunsim::bridge::TUN0_ADDR)
+    );
+    match tunsim::bridge::run_ping_check(count) {
+        Ok(r) => {
+            print!("{}", r.ping_output);
+            println!(
+                "bridge: {} packets Linux -> tun0, {} packets tun0 -> Linux; mbufs leaked = {}; namespace removed",
+                r.from_linux, r.to_linux, r.mbufs_live
+            );
+            if r.ping_ok && r.mbufs_live == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("tunsim bridge: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bridge(_count: u32) -> ExitCode {
+    eprintln!("tunsim bridge: cannot run: the bridge needs Linux");
+    ExitCode::from(2)
 }

@@ -568,8 +568,8 @@ impl File {
             a_result: 0,
         };
         self.dev.ops.d_kqfilter(&mut ap)?;
-        if let Some(e) = Error::from_errno(ap.a_result) {
-            return Err(e);
+        if ap.a_result != 0 {
+            return Err(Error::from_errno(ap.a_result));
         }
         self.knotes.lock().push(kn.clone());
         Ok(kn.check(0))
