@@ -106,10 +106,10 @@ fn narrate(e: &Event, chan: usize) -> Option<String> {
         Event::QueueFull { ifname, qlen } => format!("tunoutput: {ifname} send queue full (qlen={qlen}), dropped"),
         Event::Wakeup { ident, woken } => {
             let who = if *ident == chan { "tun0's softc" } else { "a channel" };
-            format!("wakeup({who}): {woken} reader(s) leave tsleep in tunread")
+            format!("tunoutput: TUN_RWAIT was set, wakeup({who}) wakes {woken} reader(s) in tunread")
         }
         Event::Sleep { wmesg, .. } => {
-            format!("tunread: queue empty, TUN_RWAIT set, tsleep(\"{wmesg}\")")
+            format!("tunread: send queue empty -> TUN_RWAIT, tsleep(\"{wmesg}\") until the next tunoutput")
         }
         Event::Bpf { data, .. } if data.len() >= 4 => {
             let af = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]);

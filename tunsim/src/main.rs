@@ -150,7 +150,12 @@ fn main() -> ExitCode {
             for line in stdin.lock().lines() {
                 let Ok(line) = line else { break };
                 sim.exec_line(&line);
-                let _ = write!(out, "{}tun> ", sim.take_output());
+                // The user just typed the command: leave out its echo line.
+                let text = sim.take_output();
+                for l in text.lines().filter(|l| !l.starts_with("> ")) {
+                    let _ = writeln!(out, "{l}");
+                }
+                let _ = write!(out, "tun> ");
                 let _ = out.flush();
             }
             sim.finish();

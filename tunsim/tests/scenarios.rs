@@ -66,3 +66,31 @@ fn trace_shows_entry_points_and_flags() {
     let plain = tunsim::run_scenario("open tun0\n", false);
     assert!(!plain.contains("trace:"));
 }
+
+#[test]
+fn repl_prints_each_result_as_it_goes() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tunsim"))
+        .arg("repl")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"open tun0\nopen tun0\nbogus\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("tun>   if_attach tun0\n  = ok\ntun>   = EBUSY\ntun>   ! error: unknown command 'bogus'\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("end: mbufs live=0 queued=0 leaked=0\n"),
+        "{text}"
+    );
+}
