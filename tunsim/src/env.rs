@@ -660,8 +660,7 @@ impl Sim {
                     IfIoctlReq::Raw { cmd, arg } => {
                         // A raw number goes to the driver directly (§5), with a zeroed
                         // ifreq whose ifr_mtu is the argument: no generic checks.
-                        let mut req = [0u8; IFREQ_SIZE];
-                        req[IFNAMSIZ..IFNAMSIZ + 4].copy_from_slice(&arg.to_ne_bytes());
+                        let mut req = kmock::bsd::ifnet::ifreq_with_mtu(arg);
                         let r = self.traced(
                             "tunifioctl",
                             &ifname,

@@ -653,22 +653,16 @@ pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> R
             let IfIoctlArg::Inet(a) = arg else {
                 return Err(code::EINVAL);
             };
-            let saved = ifp.addrs();
-            ifp.with_addrs(
-                &mut |list| match list.iter_mut().find(|x| x.family() == Some(AF_INET)) {
-                    Some(x) => x.addr = Some(SockAddr::inet(a)),
-                    None => list.push(IfAddr {
-                        addr: Some(SockAddr::inet(a)),
-                        dstaddr: None,
-                    }),
-                },
-            );
-            let mut req = [0u8; IFREQ_SIZE];
-            let r = ifp.driver_ioctl(cmd, Some(&mut req), cred);
-            if r.is_err() {
-                ifp.with_addrs(&mut |list| *list = saved.clone());
-            }
-            r.map(|_| String::new())
+            set_addr_then_driver(ifp, cmd, cred, &mut |list| match list
+                .iter_mut()
+                .find(|x| x.family() == Some(AF_INET))
+            {
+                Some(x) => x.addr = Some(SockAddr::inet(a)),
+                None => list.push(IfAddr {
+                    addr: Some(SockAddr::inet(a)),
+                    dstaddr: None,
+                }),
+            })
         }
         SIOCSIFDSTADDR => {
             priv_check_cred(cred, PRIV_ROOT, 0)?;
@@ -681,18 +675,11 @@ pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> R
             if !ifp.flags().get().contains(IfFlags::IFF_POINTOPOINT) {
                 return Err(code::EINVAL);
             }
-            let saved = ifp.addrs();
-            ifp.with_addrs(&mut |list| {
+            set_addr_then_driver(ifp, cmd, cred, &mut |list| {
                 if let Some(x) = list.iter_mut().find(|x| x.family() == Some(AF_INET)) {
                     x.dstaddr = Some(SockAddr::inet(a));
                 }
-            });
-            let mut req = [0u8; IFREQ_SIZE];
-            let r = ifp.driver_ioctl(cmd, Some(&mut req), cred);
-            if r.is_err() {
-                ifp.with_addrs(&mut |list| *list = saved.clone());
-            }
-            r.map(|_| String::new())
+            })
         }
         SIOCSIFFLAGS => {
             priv_check_cred(cred, PRIV_ROOT, 0)?;
@@ -713,9 +700,7 @@ pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> R
                 f -= IfFlags::IFF_PROMISC;
             }
             ifp.flags().set(f);
-            let mut req = [0u8; IFREQ_SIZE];
-            req[16..20].copy_from_slice(&int.to_ne_bytes());
-            let _ = ifp.driver_ioctl(cmd, Some(&mut req), cred);
+            let _ = ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred);
             Ok(String::new())
         }
         SIOCSIFMTU => {
@@ -723,9 +708,7 @@ pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> R
             if int < IF_MINMTU as i32 || int > IF_MAXMTU as i32 {
                 return Err(code::EINVAL);
             }
-            let mut req = [0u8; IFREQ_SIZE];
-            req[16..20].copy_from_slice(&int.to_ne_bytes());
-            ifp.driver_ioctl(cmd, Some(&mut req), cred)
+            ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred)
                 .map(|_| String::new())
         }
         SIOCADDMULTI | SIOCDELMULTI => {
@@ -743,13 +726,34 @@ pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> R
             let end = ascii.iter().position(|&b| b == 0).unwrap_or(ascii.len());
             Ok(String::from_utf8_lossy(&ascii[..end]).into_owned())
         }
-        _ => {
-            let mut req = [0u8; IFREQ_SIZE];
-            req[16..20].copy_from_slice(&int.to_ne_bytes());
-            ifp.driver_ioctl(cmd, Some(&mut req), cred)
-                .map(|_| String::new())
-        }
+        _ => ifp
+            .driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred)
+            .map(|_| String::new()),
     }
+}
+
+/// `in_control()`'s pattern: change the address list, call the driver with a zeroed
+/// `ifreq`, and put the old list back if the driver fails.
+fn set_addr_then_driver(
+    ifp: &dyn IfnetDyn,
+    cmd: u32,
+    cred: &Ucred,
+    edit: &mut dyn FnMut(&mut Vec<IfAddr>),
+) -> Result<String> {
+    let saved = ifp.addrs();
+    ifp.with_addrs(edit);
+    let r = ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(0)), cred);
+    if r.is_err() {
+        ifp.with_addrs(&mut |list| *list = saved.clone());
+    }
+    r.map(|_| String::new())
+}
+
+/// A zeroed `struct ifreq` whose `ifr_mtu` (the `int` at offset 16) is `mtu`.
+pub fn ifreq_with_mtu(mtu: i32) -> [u8; IFREQ_SIZE] {
+    let mut req = [0u8; IFREQ_SIZE];
+    req[IFNAMSIZ..IFNAMSIZ + 4].copy_from_slice(&mtu.to_ne_bytes());
+    req
 }
 
 /// `ifr->ifr_mtu`: the `int` at offset 16 of a `struct ifreq`; `EFAULT` if too short.
