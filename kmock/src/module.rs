@@ -87,14 +87,30 @@ pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
 
 /// Declares a module, as Rust-for-Linux's `module!`:
 ///
-/// ```ignore
-/// module! {
-///     type: TunModule,
-///     name: "if_tun",
-///     author: "…",
-///     description: "…",
+/// ```
+/// use kmock::prelude::*;
+///
+/// struct Hello;
+///
+/// impl kmock::module::Module for Hello {
+///     fn init(_module: &ThisModule) -> Result<Self> {
+///         pr_info!("hello\n");
+///         Ok(Hello)
+///     }
+/// }
+///
+/// kmock::module! {
+///     type: Hello,
+///     name: "hello",
+///     author: "A. Porter",
+///     description: "Says hello",
 ///     license: "BSD-2-Clause",
 /// }
+///
+/// let k = kmock::Kernel::new();
+/// let m = kmock::module::load::<Hello>(&k).unwrap();
+/// assert_eq!(m.info().name, "hello");
+/// assert_eq!(k.console(), vec!["hello".to_string()]);
 /// ```
 #[macro_export]
 macro_rules! module {
