@@ -37,6 +37,36 @@ fn tunread_ehostdown_when_not_ready() {
 }
 
 #[test]
+fn tunread_ehostdown_prints_not_ready_when_debugging() {
+    // The TUNDEBUG of tunread's not-ready branch (line 541), with debug.if_tun_debug on.
+    let env = boot();
+    let fd = env.open("tun0");
+    fd.close().unwrap();
+    let knob = env.k.sysctl("debug.if_tun_debug").unwrap();
+    knob.set(1);
+    let dev = env.k.devfs().lookup("tun0").unwrap();
+    let mut buf = [0u8; 16];
+    let mut uio = Uio::new_read(&mut buf);
+    let r = if_tun::if_tun::tunread(&mut DevReadArgs {
+        a_dev: &dev,
+        a_uio: &mut uio,
+        a_ioflag: 0,
+    });
+    knob.set(0);
+    assert_eq!(r, Err(EHOSTDOWN));
+    let console = env.k.console();
+    let tail: Vec<&str> = console
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(tail, ["tun0: read", "tun0: not ready 02"]);
+    env.finish();
+}
+
+#[test]
 fn tunread_ewouldblock_nonblocking() {
     let env = boot();
     let mut fd = env.open("tun0");
