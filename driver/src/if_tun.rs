@@ -293,18 +293,18 @@ pub fn tuninit(ifp: &Ifnet<TunSoftc>) -> Result {
                 error = Err(EFAULT);
                 // XXX (C): should maybe return straight off?
             }
+            #[cfg(feature = "inet")]
             Some(sa) => {
-                #[cfg(feature = "inet")]
-                if let Some(a) = sa.inet_addr() {
-                    if a != [0; 4] {
-                        ifnet_serialize_all(ifp)
-                            .sc
-                            .tun_flags
-                            .insert(TunFlags::TUN_IASET);
-                    }
+                // An AF_INET address other than 0.0.0.0 sets TUN_IASET.
+                if sa.inet_addr().is_some_and(|a| a != [0; 4]) {
+                    ifnet_serialize_all(ifp)
+                        .sc
+                        .tun_flags
+                        .insert(TunFlags::TUN_IASET);
                 }
-                let _ = sa;
             }
+            #[cfg(not(feature = "inet"))]
+            Some(_) => {}
         }
     }
     error
@@ -677,6 +677,15 @@ pub fn tunread(ap: &mut DevReadArgs<'_, '_>) -> Result {
 /// Port of `tunwrite()` (if_tun.c:580–701): an atomic write is a packet. Copies it into
 /// an mbuf chain (a header mbuf of `MHLEN`, then `MLEN`-sized mbufs), taps bpf, strips the
 /// `TUNSIFHEAD` family word if any, and hands the packet to the protocol's netisr.
+#[cfg_attr(
+    not(any(
+        feature = "inet",
+        feature = "inet6",
+        feature = "ipx",
+        feature = "netatalk"
+    )),
+    allow(unreachable_code, unused_variables)
+)]
 pub fn tunwrite(ap: &mut DevWriteArgs<'_, '_>) -> Result {
     let tp = softc(ap.a_dev)?;
     let ifp = &tp.tun_if;

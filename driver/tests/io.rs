@@ -349,12 +349,55 @@ fn tunwrite_eafnosupport_counts_input_first() {
     let mut fd = env.open("tun0");
     let ifp = env.ifp("tun0");
     ioctl_set(&mut fd, TUNSIFHEAD, 1).unwrap();
-    for fam in [0u32, 1, AF_IPX.into(), AF_APPLETALK.into(), 0x0200_0000, 99] {
+    let mut rejected = vec![0u32, 1, 0x0200_0000, 99];
+    if cfg!(not(feature = "ipx")) {
+        rejected.push(AF_IPX.into());
+    }
+    if cfg!(not(feature = "netatalk")) {
+        rejected.push(AF_APPLETALK.into());
+    }
+    for &fam in &rejected {
         assert_eq!(fd.write(&ifhead(fam, b"abcd")), Err(EAFNOSUPPORT), "{fam}");
     }
     let s = ifp.stats();
-    assert_eq!((s.ipackets, s.ibytes, s.ierrors), (6, 24, 0));
+    let n = rejected.len() as u64;
+    assert_eq!((s.ipackets, s.ibytes, s.ierrors), (n, 4 * n, 0));
     assert!(env.k.netisr().is_empty());
+    fd.close().unwrap();
+    env.finish();
+}
+
+#[test]
+fn tunwrite_ipx_and_appletalk_follow_the_kernel_configuration() {
+    // Lines 684–693: AF_IPX and AF_APPLETALK reach a netisr only in kernels built with
+    // IPX / NETATALK (the crate's `ipx` / `netatalk` features).
+    let env = boot();
+    let mut fd = env.open("tun0");
+    ioctl_set(&mut fd, TUNSIFHEAD, 1).unwrap();
+    let ipx = fd.write(&ifhead(AF_IPX.into(), b"ipx!"));
+    let atalk = fd.write(&ifhead(AF_APPLETALK.into(), b"ddp!"));
+    if cfg!(feature = "ipx") {
+        assert_eq!(ipx, Ok(8));
+        let m = env
+            .k
+            .netisr()
+            .dequeue(kernel::bsd::netisr::NETISR_IPX)
+            .unwrap();
+        assert_eq!(m.to_vec(), b"ipx!");
+    } else {
+        assert_eq!(ipx, Err(EAFNOSUPPORT));
+    }
+    if cfg!(feature = "netatalk") {
+        assert_eq!(atalk, Ok(8));
+        let m = env
+            .k
+            .netisr()
+            .dequeue(kernel::bsd::netisr::NETISR_ATALK2)
+            .unwrap();
+        assert_eq!(m.to_vec(), b"ddp!");
+    } else {
+        assert_eq!(atalk, Err(EAFNOSUPPORT));
+    }
     fd.close().unwrap();
     env.finish();
 }

@@ -903,5 +903,8 @@ mod tests {
         assert_eq!(k.mbufs().live_ids(), vec![a.id(), b.id()]);
         drop(a);
         assert_eq!(k.mbufs().live_ids(), vec![b.id()]);
+        drop(b);
+        assert!(k.mbufs().live_ids().is_empty());
+        assert_eq!(k.mbufs().live(), 0);
     }
 }
