@@ -8,6 +8,7 @@
 //!
 //! - **The Rust-for-Linux face** — [`prelude`], [`error`] ([`Result`], [`Error`],
 //!   `code::EINVAL`…), [`sync`] ([`sync::Mutex`], [`sync::SpinLock`], [`sync::CondVar`]),
+//!   [`uaccess`] ([`uaccess::UserSliceReader`], [`uaccess::UserSliceWriter`]),
 //!   [`print`](mod@print) (`pr_*!`), [`module`](mod@module) ([`module::Module`], `module!`): the names and shapes of
 //!   the real `kernel` crate.
 //! - **The BSD face** — [`bsd`]: mbufs, uio, ifnet, ifq, bpf, netisr, devfs, credentials,
@@ -35,6 +36,7 @@ pub mod prelude;
 pub mod print;
 pub mod sched;
 pub mod sync;
+pub mod uaccess;
 
 pub use error::{Error, Result};
 pub use kernel::Kernel;

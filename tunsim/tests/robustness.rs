@@ -71,7 +71,7 @@ proptest! {
         prop_assert!(last.ends_with(" leaked=0"), "{}", out);
         prop_assert!(!out.contains("  leak:"), "{}", out);
         // live == queued: whatever is alive sits on a send queue.
-        let f: Vec<&str> = last.split(|c| c == '=' || c == ' ').collect();
+        let f: Vec<&str> = last.split(['=', ' ']).collect();
         prop_assert_eq!(f[3], f[5], "{}", out);
     }
 }

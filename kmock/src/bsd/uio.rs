@@ -7,7 +7,8 @@
 //! `UserSliceWriter`: the cursor only advances, and touching an invalid user address gives
 //! `EFAULT` (here: bytes at or past [`Uio::with_fault_at`]'s offset).
 
-use crate::error::{code, Result};
+use crate::error::Result;
+use crate::uaccess::{UserSlice, UserSliceReader, UserSliceWriter};
 
 /// `IO_NDELAY`: the descriptor is non-blocking (`FIONBIO`, `O_NONBLOCK`).
 pub const IO_NDELAY: i32 = 0x0004;
@@ -21,71 +22,83 @@ pub enum UioRw {
     Write,
 }
 
-enum UserBuf<'a> {
-    Read(&'a mut [u8]),
-    Write(&'a [u8]),
+enum Cursor<'a> {
+    /// A read(2): the kernel writes user memory.
+    Read(UserSliceWriter<'a>),
+    /// A write(2): the kernel reads user memory.
+    Write(UserSliceReader<'a>),
 }
 
-/// A user I/O request.
+/// A user I/O request: a user buffer, a direction, and a cursor that only advances.
 ///
 /// # Invariants
 ///
-/// `off <= len of the buffer`; `resid() == buffer length - off`.
+/// `resid() + done()` is the length of the user buffer; `done()` never decreases.
 pub struct Uio<'a> {
-    buf: UserBuf<'a>,
-    off: usize,
-    fault_at: Option<usize>,
+    cur: Cursor<'a>,
 }
 
 impl<'a> Uio<'a> {
     /// A `read(2)` into `buf`.
     pub fn new_read(buf: &'a mut [u8]) -> Self {
-        Uio {
-            buf: UserBuf::Read(buf),
-            off: 0,
-            fault_at: None,
-        }
+        Self::from_user_read(UserSlice::new(buf))
     }
 
     /// A `write(2)` of `data`.
     pub fn new_write(data: &'a [u8]) -> Self {
+        Self::from_user_write(UserSlice::new_readonly(data))
+    }
+
+    /// A `read(2)` into user memory `u` (its writer side).
+    pub fn from_user_read(u: UserSlice<'a>) -> Self {
         Uio {
-            buf: UserBuf::Write(data),
-            off: 0,
-            fault_at: None,
+            cur: Cursor::Read(u.writer()),
+        }
+    }
+
+    /// A `write(2)` from user memory `u` (its reader side).
+    pub fn from_user_write(u: UserSlice<'a>) -> Self {
+        Uio {
+            cur: Cursor::Write(u.reader()),
         }
     }
 
     /// Makes every user byte at offset `at` or later an invalid address: a `uiomove` that
     /// reaches it copies the bytes before it and fails with `EFAULT`.
-    pub fn with_fault_at(mut self, at: usize) -> Self {
-        self.fault_at = Some(at);
-        self
+    pub fn with_fault_at(self, at: usize) -> Self {
+        // Rebuild the cursor over the same memory with the fault mark.
+        match self.cur {
+            Cursor::Read(w) => Uio {
+                cur: Cursor::Read(w.with_fault_at(at)),
+            },
+            Cursor::Write(r) => Uio {
+                cur: Cursor::Write(r.with_fault_at(at)),
+            },
+        }
     }
 
     /// `uio_rw`.
     pub fn rw(&self) -> UioRw {
-        match self.buf {
-            UserBuf::Read(_) => UioRw::Read,
-            UserBuf::Write(_) => UioRw::Write,
-        }
-    }
-
-    fn total(&self) -> usize {
-        match &self.buf {
-            UserBuf::Read(b) => b.len(),
-            UserBuf::Write(b) => b.len(),
+        match self.cur {
+            Cursor::Read(_) => UioRw::Read,
+            Cursor::Write(_) => UioRw::Write,
         }
     }
 
     /// `uio_resid`: bytes still to move.
     pub fn resid(&self) -> usize {
-        self.total() - self.off
+        match &self.cur {
+            Cursor::Read(w) => w.len(),
+            Cursor::Write(r) => r.len(),
+        }
     }
 
-    /// `uio_offset` relative to the start: bytes moved so far.
+    /// Bytes moved so far (`uio_offset` relative to the start).
     pub fn done(&self) -> usize {
-        self.off
+        match &self.cur {
+            Cursor::Read(w) => w.offset(),
+            Cursor::Write(r) => r.offset(),
+        }
     }
 }
 
@@ -94,30 +107,17 @@ impl<'a> Uio<'a> {
 /// [`UioRw::Write`] into `cp`) and advances the uio. `EFAULT` if the copy reaches an
 /// invalid user address (the bytes before it are moved).
 pub fn uiomove(cp: &mut [u8], uio: &mut Uio<'_>) -> Result {
-    let mut n = cp.len().min(uio.resid());
-    let mut fault = false;
-    if let Some(f) = uio.fault_at {
-        if uio.off + n > f {
-            n = f.saturating_sub(uio.off);
-            fault = true;
-        }
-    }
-    let off = uio.off;
-    match &mut uio.buf {
-        UserBuf::Read(b) => b[off..off + n].copy_from_slice(&cp[..n]),
-        UserBuf::Write(b) => cp[..n].copy_from_slice(&b[off..off + n]),
-    }
-    uio.off += n;
-    if fault {
-        Err(code::EFAULT)
-    } else {
-        Ok(())
+    let n = cp.len().min(uio.resid());
+    match &mut uio.cur {
+        Cursor::Read(w) => w.write_slice(&cp[..n]),
+        Cursor::Write(r) => r.read_slice(&mut cp[..n]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::code;
 
     #[test]
     fn read_direction_copies_out_and_advances() {
