@@ -63,6 +63,15 @@ pub fn available() -> Result<(), String> {
     if !which("ping") {
         return Err("`ping` is not installed (apt-get install iputils-ping)".into());
     }
+    // Root in a container may still lack the capabilities: try both things the bridge
+    // needs, a namespace and a TUN interface, and undo them.
+    let probe = format!("tsimprobe{}", std::process::id() % 100_000);
+    sh(&["ip", "netns", "add", &probe])
+        .map_err(|e| format!("cannot create a network namespace here: {e}"))?;
+    let _ = sh(&["ip", "netns", "del", &probe]);
+    TunTapInterface::new(&probe, Medium::Ip)
+        .map(drop)
+        .map_err(|e| format!("cannot create a TUN interface here: {e}"))?;
     Ok(())
 }
 
