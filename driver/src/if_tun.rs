@@ -417,7 +417,14 @@ pub fn tunoutput_serialized(
         let family = m0.read_u32_ne().ok_or(ENOBUFS)? as i32;
         // sa_family_t is a u_char: the int truncates.
         dst.set_family(family as u8);
-        m_adj(&mut m0, core::mem::size_of::<i32>() as isize);
+        // m0->m_len -= sizeof(int); m0->m_data += sizeof(int): the family word becomes
+        // leading space (an IFHEAD prepend then fits in place; m_adj would not move
+        // m_data for an emptied mbuf).
+        m0.consume_front(core::mem::size_of::<i32>())?;
+        // m0->m_pkthdr.len -= sizeof(int);
+        if let Some(h) = m0.pkthdr_mut() {
+            h.len = h.len.saturating_sub(core::mem::size_of::<i32>());
+        }
     }
 
     if let Some(bp) = ifp.if_bpf() {

@@ -415,6 +415,19 @@ impl Mbuf {
         MLEN - (self.data + self.len)
     }
 
+    /// `m->m_data += n; m->m_len -= n;`: drops `n` bytes from the front of this mbuf's data
+    /// (the packet header's `len` is the caller's to adjust, as in the C). Unlike
+    /// [`m_adj`], the data offset moves even when the mbuf is emptied, so the dropped
+    /// bytes become leading space. Fails with `EINVAL` (changing nothing) if `m_len < n`.
+    pub fn consume_front(&mut self, n: usize) -> Result {
+        if self.len < n {
+            return Err(code::EINVAL);
+        }
+        self.data += n;
+        self.len -= n;
+        Ok(())
+    }
+
     /// Moves the (empty) data area `n` bytes forward, leaving leading space; fails with
     /// `EINVAL` unless the mbuf is empty and the space exists.
     pub fn reserve(&mut self, n: usize) -> Result {
@@ -842,6 +855,21 @@ mod tests {
         assert_eq!(m.chain_count(), 1);
         assert_eq!(m.to_vec(), vec![1, 2, 3, 4, 5, 6]);
         drop(m);
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    #[test]
+    fn consume_front_turns_data_into_leading_space() {
+        let (k, _g) = k();
+        let mut m = k.mbufs().packet_from(&[1, 2, 3, 4], 0, None).unwrap();
+        assert_eq!(m.consume_front(5), Err(code::EINVAL));
+        m.consume_front(4).unwrap();
+        assert_eq!((m.len(), m.leading_space()), (0, 4));
+        // m_adj empties the mbuf without moving the data offset.
+        let mut m2 = k.mbufs().packet_from(&[1, 2, 3, 4], 0, None).unwrap();
+        m_adj(&mut m2, 4);
+        assert_eq!((m2.len(), m2.leading_space()), (0, 0));
+        drop((m, m2));
         assert_eq!(k.mbufs().live(), 0);
     }
 
