@@ -24,7 +24,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeSet;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crate::error::{code, Result};
@@ -127,7 +127,8 @@ pub struct MbufZone {
     next_id: AtomicU64,
     live: AtomicUsize,
     allocated: AtomicU64,
-    failalloc: Mutex<Option<u32>>,
+    /// The armed failure: 0 when disarmed, else how many allocations until it fires.
+    failalloc: AtomicU32,
     track: AtomicBool,
     live_ids: Mutex<BTreeSet<u64>>,
 }
@@ -150,7 +151,7 @@ impl MbufZone {
             next_id: AtomicU64::new(1),
             live: AtomicUsize::new(0),
             allocated: AtomicU64::new(0),
-            failalloc: Mutex::new(None),
+            failalloc: AtomicU32::new(0),
             track: AtomicBool::new(false),
             live_ids: Mutex::new(BTreeSet::new()),
         }
@@ -179,7 +180,7 @@ impl MbufZone {
     /// allocation through [`m_get`], [`m_gethdr`], [`m_prepend`] or [`m_pullup`] fails,
     /// once. Environment allocations ([`MbufZone::alloc_env`]) are not counted.
     pub fn set_failalloc(&self, n: Option<u32>) {
-        *self.failalloc.lock() = n.filter(|n| *n >= 1);
+        self.failalloc.store(n.unwrap_or(0), Ordering::SeqCst);
     }
 
     /// Starts (or stops) remembering the ids of live mbufs, for leak reports.
@@ -225,19 +226,17 @@ impl MbufZone {
 
     /// Allocation with failure injection (what the kernel's allocators do).
     fn alloc(self: &Arc<Self>, hdr: bool, _how: MbWait) -> Option<Box<Mbuf>> {
-        {
-            let mut f = self.failalloc.lock();
-            if let Some(n) = *f {
-                if n <= 1 {
-                    *f = None;
-                    drop(f);
-                    let what = if hdr { "m_gethdr" } else { "m_get" };
-                    if let Some(k) = self.kernel.get().and_then(Kernel::from_weak) {
-                        k.emit(|| Event::AllocFail { what });
-                    }
-                    return None;
+        // One atomic load when nothing is armed: the per-packet paths pay no lock.
+        if self.failalloc.load(Ordering::Relaxed) != 0 {
+            let prev = self
+                .failalloc
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            if prev == Ok(1) {
+                let what = if hdr { "m_gethdr" } else { "m_get" };
+                if let Some(k) = self.kernel.get().and_then(Kernel::from_weak) {
+                    k.emit(|| Event::AllocFail { what });
                 }
-                *f = Some(n - 1);
+                return None;
             }
         }
         Some(self.make(hdr))
