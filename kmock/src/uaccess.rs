@@ -90,6 +90,24 @@ impl<'a> UserSlice<'a> {
     }
 }
 
+/// How many of `want` bytes at offset `off` of a `len`-byte range can be copied before the
+/// fault mark; `EFAULT` if the request runs past the range itself.
+fn valid_len(want: usize, len: usize, off: usize, fault_at: usize) -> Result<usize> {
+    if want > len - off {
+        return Err(code::EFAULT);
+    }
+    Ok(want.min(fault_at.saturating_sub(off)))
+}
+
+/// `EFAULT` when a copy stopped at the fault mark before `want` bytes.
+fn fault_if_short(copied: usize, want: usize) -> Result {
+    if copied < want {
+        Err(code::EFAULT)
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads user memory, advancing.
 pub struct UserSliceReader<'a> {
     mem: &'a [u8],
@@ -131,18 +149,10 @@ impl<'a> UserSliceReader<'a> {
     /// Fills `out` from user memory. `EFAULT` if the range is too short or reaches an
     /// invalid address; the bytes before the fault are copied and consumed.
     pub fn read_slice(&mut self, out: &mut [u8]) -> Result {
-        let want = out.len();
-        if want > self.len() {
-            return Err(code::EFAULT);
-        }
-        let ok = want.min(self.fault_at.saturating_sub(self.off));
+        let ok = valid_len(out.len(), self.mem.len(), self.off, self.fault_at)?;
         out[..ok].copy_from_slice(&self.mem[self.off..self.off + ok]);
         self.off += ok;
-        if ok < want {
-            Err(code::EFAULT)
-        } else {
-            Ok(())
-        }
+        fault_if_short(ok, out.len())
     }
 }
 
@@ -178,18 +188,10 @@ impl<'a> UserSliceWriter<'a> {
     /// Copies `data` to user memory. `EFAULT` if the range is too short or reaches an
     /// invalid address; the bytes before the fault are written.
     pub fn write_slice(&mut self, data: &[u8]) -> Result {
-        let want = data.len();
-        if want > self.len() {
-            return Err(code::EFAULT);
-        }
-        let ok = want.min(self.fault_at.saturating_sub(self.off));
+        let ok = valid_len(data.len(), self.mem.len(), self.off, self.fault_at)?;
         self.mem[self.off..self.off + ok].copy_from_slice(&data[..ok]);
         self.off += ok;
-        if ok < want {
-            Err(code::EFAULT)
-        } else {
-            Ok(())
-        }
+        fault_if_short(ok, data.len())
     }
 }
 
