@@ -286,6 +286,12 @@ pub(crate) fn current() -> Option<Context> {
     CURRENT.with(|c| c.borrow().last().cloned())
 }
 
+/// Runs `f` on the calling thread's kernel without cloning the context (for per-packet
+/// paths); `None` outside any kernel.
+pub(crate) fn with_current_kernel<R>(f: impl FnOnce(&Kernel) -> R) -> Option<R> {
+    CURRENT.with(|c| c.borrow().last().map(|ctx| f(&ctx.kernel)))
+}
+
 /// The calling thread's kernel, if it has entered one.
 pub fn current_kernel() -> Option<Kernel> {
     current().map(|c| c.kernel)

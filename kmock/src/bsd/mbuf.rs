@@ -555,7 +555,7 @@ impl<'a> Iterator for MbufIter<'a> {
 }
 
 fn current_zone() -> Option<Arc<MbufZone>> {
-    crate::kernel::current_kernel().map(|k| k.0.mbufs.clone())
+    crate::kernel::with_current_kernel(|k| k.0.mbufs.clone())
 }
 
 /// `MGETHDR(m, how, type)`: a packet-header mbuf from the current kernel's zone, data
