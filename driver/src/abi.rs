@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The user ABI of the tun device (`net/tun/if_tun.h`): `struct tuninfo`, the `TUN*` ioctl
 //! numbers, and the BSD `sockaddr` that `TUNSLMODE` puts in front of each packet.
 //!

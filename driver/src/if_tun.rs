@@ -1,35 +1,37 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The driver proper: one function per function of `if_tun.c`, in the C's order, each
 //! naming its C twin and line range.
 //!
 //! Reading guide: `ap.a_dev`, `ap.a_uio`, `ap.a_data` are the C's `ap->a_head.a_dev`,
 //! `ap->a_uio`, `ap->a_data`. Where the C calls `ifnet_serialize_all(ifp)` this code holds
 //! a `SerializeGuard` (`g`), and `g.sc.tun_flags` is the C's `tp->tun_flags`. An mbuf chain
-//! is a `Box<Mbuf>`; the C's `m_freem(m)` is dropping it.
+//! is an `MbufBox`; the C's `m_freem(m)` is dropping it.
 
-use core::fmt;
+use core::fmt::{self, Write};
 
 use kernel::bsd::bpf::{bpf_mtap, bpf_ptap, DLT_NULL};
 use kernel::bsd::cred::{priv_check_cred, Ucred, GID_DIALER, PRIV_ROOT, UID_UUCP};
 use kernel::bsd::devfs::{
-    devfs_clone_bitmap_get, devfs_clone_bitmap_set, make_autoclone_dev, make_dev, make_only_dev,
-    Cdev, DevCloneArgs, DevCloseArgs, DevIoctlArgs, DevKqfilterArgs, DevOpenArgs, DevOps,
-    DevReadArgs, DevWriteArgs, DevfsCloneBitmap,
+    destroy_dev, dev_ops_foreach, devfs_clone_bitmap_get, devfs_clone_bitmap_set,
+    make_autoclone_dev, make_dev, make_only_dev, Cdev, DevCloneArgs, DevCloseArgs, DevIoctlArgs,
+    DevKqfilterArgs, DevOpenArgs, DevOps, DevReadArgs, DevWriteArgs, DevfsCloneBitmap,
 };
+use kernel::bsd::errno::{EAFNOSUPPORT, EHOSTDOWN, ENOBUFS, EOPNOTSUPP, EWOULDBLOCK};
 use kernel::bsd::ifnet::{
-    bpfattach, if_attach, if_down, if_printf, if_purgeaddrs_nolink, ifnet_serialize_all, ifr_mtu,
-    IfFlags, Ifnet, IfnetDyn, IfnetOps, RtEntry, SerializeGuard, IFT_PPP, IF_MINMTU,
+    bpfattach, if_attach, if_detach, if_down, if_printf, if_purgeaddrs_nolink, ifnet_serialize_all,
+    ifq_handoff, ifr_mtu, IfFlags, Ifnet, IfnetOps, RtEntry, SerializeGuard, IFT_PPP, IF_MINMTU,
 };
 use kernel::bsd::ifq::{
-    if_drop, ifq_classify, ifq_dequeue, ifq_handoff, ifq_is_empty, ifq_is_enabled, ifq_poll,
-    ifq_purge, ifq_set_maxlen, ifq_set_ready, AltqPktattr, IFQ_MAXLEN,
+    if_drop, ifq_classify, ifq_dequeue, ifq_is_empty, ifq_is_enabled, ifq_poll, ifq_purge,
+    ifq_set_maxlen, ifq_set_ready, AltqPktattr, IFQ_MAXLEN,
 };
 use kernel::bsd::ioccom::{data_i32, set_data_i32, IFNAMSIZ, IFSTATMAX};
 use kernel::bsd::kqueue::{
     knote, knote_insert, knote_remove, FilterOps, Knote, EVFILT_READ, EVFILT_WRITE, FILTEROP_ISFD,
 };
 use kernel::bsd::mbuf::{
-    m_adj, m_free, m_freem, m_get, m_gethdr, m_prepend_hdr, m_pullup, Mbuf, MB_DONTWAIT, MHLEN,
-    MLEN, MT_DATA,
+    m_adj, m_free, m_freem, m_get, m_gethdr, m_prepend_hdr, m_pullup, MbufBox, MB_DONTWAIT,
+    MHLEN, MLEN, MT_DATA,
 };
 use kernel::bsd::netisr::netisr_queue;
 #[cfg(feature = "netatalk")]
@@ -53,6 +55,7 @@ use kernel::bsd::socket::{SockAddr, AF_INET, AF_UNSPEC};
 use kernel::bsd::sysctl::{sysctl_int, SysctlInt};
 use kernel::bsd::uio::{uiomove, IO_NDELAY};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 use crate::abi::*;
 use crate::softc::{TunFlags, TunSerialized, TunSoftc};
@@ -70,8 +73,8 @@ macro_rules! tundebug {
 }
 
 /// `debug.if_tun_debug`: registers (or finds) the knob in the current kernel.
-fn tundebug_knob() -> Arc<SysctlInt> {
-    sysctl_int("debug.if_tun_debug", 0, "Enable debug output")
+fn tundebug_knob() -> Result<Arc<SysctlInt>> {
+    Ok(sysctl_int("debug.if_tun_debug", 0, "Enable debug output")?)
 }
 
 /// `static struct dev_ops tun_ops` (if_tun.c:100–108) with the clone bitmap
@@ -111,7 +114,7 @@ impl IfnetOps for TunSoftc {
 
     fn if_output(
         ifp: &Ifnet<Self>,
-        m: Box<Mbuf>,
+        m: MbufBox,
         dst: &mut SockAddr,
         rt: Option<&RtEntry>,
     ) -> Result {
@@ -134,17 +137,20 @@ fn softc(dev: &Cdev) -> Result<Arc<TunSoftc>> {
 }
 
 /// Port of `tunattach()` (if_tun.c:110–121): creates the autoclone node `tun` and the
-/// preallocated units `tun0`…`tun3`, marking them taken in the clone bitmap.
+/// preallocated units `tun0`…`tun3`, marking them taken in the clone bitmap. Fails with
+/// `ENOMEM` when an allocation fails and with the error of `make_dev` (the C ignores both:
+/// it cannot fail at boot).
 pub fn tunattach() -> Result<Arc<TunOps>> {
-    let ops = Arc::new(TunOps {
-        clone_bitmap: Arc::new(DevfsCloneBitmap::new()),
-    });
-    let dyn_ops: Arc<dyn DevOps> = ops.clone();
-    let clone_ops = ops.clone();
+    let ops = Arc::new(
+        TunOps {
+            clone_bitmap: Arc::new(DevfsCloneBitmap::new(), GFP_KERNEL)?,
+        },
+        GFP_KERNEL,
+    )?;
     make_autoclone_dev(
-        &dyn_ops,
+        &ops,
         &ops.clone_bitmap,
-        Arc::new(move |ap: &mut DevCloneArgs<'_>| tunclone(&clone_ops, ap)),
+        tunclone,
         UID_UUCP,
         GID_DIALER,
         0o600,
@@ -152,7 +158,7 @@ pub fn tunattach() -> Result<Arc<TunOps>> {
     )?;
     for i in 0..TUN_PREALLOCATED_UNITS {
         make_dev(
-            &dyn_ops,
+            &ops,
             i,
             UID_UUCP,
             GID_DIALER,
@@ -162,7 +168,7 @@ pub fn tunattach() -> Result<Arc<TunOps>> {
         devfs_clone_bitmap_set(&ops.clone_bitmap, i);
     }
     // Doesn't need uninit because unloading is not possible (PSEUDO_SET).
-    tundebug_knob();
+    tundebug_knob()?;
     Ok(ops)
 }
 
@@ -170,9 +176,8 @@ pub fn tunattach() -> Result<Arc<TunOps>> {
 /// bitmap and creates its node. (`ENXIO` when every unit is taken; the C cannot run out.)
 pub fn tunclone(ops: &Arc<TunOps>, ap: &mut DevCloneArgs<'_>) -> Result {
     let unit = devfs_clone_bitmap_get(&ops.clone_bitmap, 0).ok_or(ENXIO)?;
-    let dyn_ops: Arc<dyn DevOps> = ops.clone();
     ap.a_dev = Some(make_only_dev(
-        &dyn_ops,
+        ops,
         unit,
         UID_UUCP,
         GID_DIALER,
@@ -186,22 +191,27 @@ pub fn tunclone(ops: &Arc<TunOps>, ap: &mut DevCloneArgs<'_>) -> Result {
 /// (`tunN`, mtu 1500, `IFF_POINTOPOINT | IFF_MULTICAST`, `IFT_PPP`, send queue of
 /// `ifqmaxlen`), attaches it and its bpf tap (`DLT_NULL`, 4-byte header), and stores the
 /// softc in `si_drv1`.
-pub fn tuncreate(dev: &Arc<Cdev>) {
-    let sc = Arc::new_cyclic(|weak| TunSoftc {
-        tun_if: Ifnet::new(
-            weak.clone(),
-            "tun",
-            dev.minor(),
-            TunSerialized {
-                tun_flags: TunFlags::TUN_INITED,
-                tun_pid: 0,
-            },
-        ),
-        tun_sigio: Default::default(),
-        tun_rkq: Default::default(),
-        tundebug: tundebug_knob(),
-    });
+pub fn tuncreate(dev: &Arc<Cdev>) -> Result {
+    let tun_if = Ifnet::new(
+        "tun",
+        dev.minor(),
+        TunSerialized {
+            tun_flags: TunFlags::TUN_INITED,
+            tun_pid: 0,
+        },
+        GFP_KERNEL,
+    )?;
+    let sc = Arc::new(
+        TunSoftc {
+            tun_if,
+            tun_sigio: Default::default(),
+            tun_rkq: Default::default(),
+            tundebug: tundebug_knob()?,
+        },
+        GFP_KERNEL,
+    )?;
     let ifp = &sc.tun_if;
+    ifp.set_softc(sc.clone());
     ifp.if_mtu
         .store(TUNMTU, core::sync::atomic::Ordering::Relaxed);
     ifp.if_flags
@@ -216,6 +226,7 @@ pub fn tuncreate(dev: &Arc<Cdev>) {
     if_attach(ifp);
     bpfattach(&**ifp, DLT_NULL, core::mem::size_of::<u32>() as u32);
     dev.set_si_drv1(sc);
+    Ok(())
 }
 
 /// Port of `tunopen()` (if_tun.c:169–192): tunnel open — must be superuser; the softc is
@@ -227,7 +238,7 @@ pub fn tunopen(ap: &mut DevOpenArgs<'_>) -> Result {
     let tp = match dev.si_drv1::<TunSoftc>() {
         Some(tp) => tp,
         None => {
-            tuncreate(dev);
+            tuncreate(dev)?;
             softc(dev)?
         }
     };
@@ -310,6 +321,23 @@ pub fn tuninit(ifp: &Ifnet<TunSoftc>) -> Result {
     error
 }
 
+/// `ksprintf` into a fixed buffer: writes what fits and drops the rest (the C writes
+/// unbounded).
+struct BoundedWriter<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Write for BoundedWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.buf.len() - self.pos;
+        let n = s.len().min(room);
+        self.buf[self.pos..self.pos + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.pos += n;
+        Ok(())
+    }
+}
+
 /// Appends `text` after the NUL-terminated string in `ifstat.ascii` (`ksprintf(ifs->ascii +
 /// strlen(ifs->ascii), ...)`), bounded by the buffer: the C writes unbounded.
 fn ifstat_append(data: &mut [u8], text: fmt::Arguments<'_>) {
@@ -319,10 +347,14 @@ fn ifstat_append(data: &mut [u8], text: fmt::Arguments<'_>) {
     let limit = ascii.len().min(IFSTATMAX + 1);
     let ascii = &mut ascii[..limit];
     let start = ascii.iter().position(|&b| b == 0).unwrap_or(limit);
-    let s = alloc::format!("{text}");
-    let room = limit.saturating_sub(start + 1);
-    let n = s.len().min(room);
-    ascii[start..start + n].copy_from_slice(&s.as_bytes()[..n]);
+    // Room for the text and its terminating NUL.
+    let end = limit.saturating_sub(1).max(start);
+    let mut w = BoundedWriter {
+        buf: &mut ascii[start..end],
+        pos: 0,
+    };
+    let _ = w.write_fmt(text);
+    let n = w.pos;
     if start + n < limit {
         ascii[start + n] = 0;
     }
@@ -379,7 +411,7 @@ fn errno(r: &Result) -> i32 {
 pub fn tunoutput_serialized(
     ifp: &Ifnet<TunSoftc>,
     g: &mut SerializeGuard<'_, TunSoftc>,
-    mut m0: Box<Mbuf>,
+    mut m0: MbufBox,
     dst: &mut SockAddr,
     _rt: Option<&RtEntry>,
 ) -> Result {
@@ -504,7 +536,7 @@ pub fn tunoutput_serialized(
 /// serialized.
 pub fn tunoutput(
     ifp: &Ifnet<TunSoftc>,
-    m0: Box<Mbuf>,
+    m0: MbufBox,
     dst: &mut SockAddr,
     rt: Option<&RtEntry>,
 ) -> Result {
@@ -719,7 +751,7 @@ pub fn tunwrite(ap: &mut DevWriteArgs<'_, '_>) -> Result {
     let mut m = Some(first);
     let mut mlen = MHLEN;
 
-    let mut top: Option<Box<Mbuf>> = None;
+    let mut top: Option<MbufBox> = None;
     let mut mp = &mut top;
     while error.is_ok() && uio.resid() > 0 {
         let Some(mut cur) = m.take() else { break };
@@ -895,7 +927,20 @@ pub fn tunstart(ifp: &Ifnet<TunSoftc>, g: &mut SerializeGuard<'_, TunSoftc>) {
     }
 }
 
-/// Checks that `IfnetDyn` is implemented for the tun interface (used by tools).
-pub fn as_dyn(ifp: &Arc<Ifnet<TunSoftc>>) -> Arc<dyn IfnetDyn> {
-    ifp.clone()
+/// Teardown at unload (not in the C, whose module cannot be unloaded; FreeBSD's
+/// `tunmodevent(MOD_UNLOAD)` and `tun_destroy` do the same): for every unit, takes the
+/// softc out of its node, purges its queue, detaches the interface (which drops the
+/// interface's reference to the softc, breaking the cycle) and destroys the node.
+pub fn tununload(ops: &Arc<TunOps>) {
+    dev_ops_foreach(ops, &mut |dev| {
+        if let Some(tp) = dev.take_si_drv1::<TunSoftc>() {
+            {
+                let mut g = ifnet_serialize_all(&tp.tun_if);
+                ifq_purge(&mut g.if_snd);
+            }
+            funsetown(&tp.tun_sigio);
+            if_detach(&tp.tun_if);
+        }
+        destroy_dev(dev);
+    });
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! # if_tun: DragonFly BSD's tun driver, in Rust
 //!
 //! A line-by-line port of `sys/net/tun/if_tun.c` (DragonFly BSD, 2010–11; originally by
@@ -38,16 +39,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-extern crate alloc;
-
 pub mod abi;
 pub mod if_tun;
 pub mod softc;
 
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 pub use if_tun::TunOps;
-pub use softc::{TunFlags, TunSoftc, TunStatus};
+pub use softc::{TunFlags, TunSoftc};
 
 /// The loaded driver: the `PSEUDO_SET(tunattach, if_tun)` registration (if_tun.c:65–66).
 pub struct TunModule {
@@ -62,10 +62,17 @@ impl TunModule {
 }
 
 impl kernel::module::Module for TunModule {
-    fn init(_module: &ThisModule) -> Result<Self> {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
         Ok(TunModule {
             ops: if_tun::tunattach()?,
         })
+    }
+}
+
+impl Drop for TunModule {
+    /// Unload: [`if_tun::tununload`] tears every unit down.
+    fn drop(&mut self) {
+        if_tun::tununload(&self.ops);
     }
 }
 
@@ -74,5 +81,7 @@ module! {
     name: "if_tun",
     author: "Julian Onions (original); the if_tun Rust port authors",
     description: "Tunnel network interface: packets between a network stack and a user process",
-    license: "BSD-2-Clause",
+    // Every Rust symbol of Linux is GPL-only: a BSD-2-Clause module fails modpost. The
+    // source is BSD-2-Clause; "Dual BSD/GPL" says it may be used under either.
+    license: "Dual BSD/GPL",
 }

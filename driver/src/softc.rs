@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The per-unit state (`struct tun_softc`, `net/tun/if_tunvar.h`) and its lock map.
 
-use kernel::bsd::ifnet::{ifnet_serialize_all, Ifnet};
+use kernel::bsd::ifnet::Ifnet;
 use kernel::bsd::kqueue::KList;
-use kernel::bsd::sigio::{Sigio, SigioSlot};
+use kernel::bsd::sigio::SigioSlot;
 use kernel::bsd::sysctl::SysctlInt;
-use kernel::prelude::*;
+use kernel::sync::Arc;
 
 bitflags::bitflags! {
     /// `tun_flags`, DragonFly's values.
@@ -64,7 +65,8 @@ pub struct TunSerialized {
 /// (`wakeup`, `tsleep`'s interlock), the sigio lock and the klist lock; `KNOTE` runs with the
 /// serializer released because the read filter takes it.
 pub struct TunSoftc {
-    /// `tun_if`: the interface (`if_softc` points back here).
+    /// `tun_if`: the interface. Its `if_softc` points back here (a strong reference set in
+    /// `tuncreate`, dropped by `if_detach` at unload).
     pub tun_if: Arc<Ifnet<TunSoftc>>,
     /// `tun_sigio`: the SIGIO owner.
     pub tun_sigio: SigioSlot,
@@ -74,42 +76,7 @@ pub struct TunSoftc {
     pub(crate) tundebug: Arc<SysctlInt>,
 }
 
-/// A consistent view of a unit's state, for tools and tests (`show`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TunStatus {
-    /// `tun_flags`.
-    pub flags: TunFlags,
-    /// `tun_pid`.
-    pub pid: i32,
-    /// The SIGIO owner.
-    pub sigio: Option<Sigio>,
-    /// The debug level.
-    pub tundebug: i32,
-    /// The knotes on `tun_rkq`, in list order: (id, filter).
-    pub knotes: Vec<(u64, i16)>,
-}
-
 impl TunSoftc {
-    /// Reads the unit's state (taking the serializer for the serialized fields).
-    pub fn status(&self) -> TunStatus {
-        let (flags, pid) = {
-            let g = ifnet_serialize_all(&self.tun_if);
-            (g.sc.tun_flags, g.sc.tun_pid)
-        };
-        TunStatus {
-            flags,
-            pid,
-            sigio: self.tun_sigio.get(),
-            tundebug: self.tundebug.get(),
-            knotes: self
-                .tun_rkq
-                .snapshot()
-                .iter()
-                .map(|k| (k.id(), k.kn_filter()))
-                .collect(),
-        }
-    }
-
     /// The wait channel `tunread` sleeps on and `tunoutput` wakes (the softc's address).
     pub fn wait_channel(&self) -> usize {
         kernel::bsd::sleep::chan(self)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Kernel errors, as in Rust-for-Linux's `kernel::error`, carrying DragonFly BSD's errno
 //! numbers (`sys/sys/errno.h`).
 //!
@@ -44,24 +45,18 @@ pub mod code {
         ENODEV = 19, "Operation not supported by device.";
         EINVAL = 22, "Invalid argument.";
         ENOTTY = 25, "Inappropriate ioctl for device.";
-        EWOULDBLOCK = 35, "Operation would block (the same number as `EAGAIN`).";
-        EOPNOTSUPP = 45, "Operation not supported.";
-        EAFNOSUPPORT = 47, "Address family not supported by protocol family.";
-        EADDRNOTAVAIL = 49, "Can't assign requested address.";
-        ENOBUFS = 55, "No buffer space available.";
-        EHOSTDOWN = 64, "Host is down.";
-        ERESTART = -1, "Kernel-internal: restart the system call (`SA_RESTART`).";
     }
 
-    /// `EAGAIN`: DragonFly defines it as the same number as [`EWOULDBLOCK`].
-    pub const EAGAIN: Error = EWOULDBLOCK;
+    /// `EAGAIN` (35): DragonFly gives it the same number as `EWOULDBLOCK`
+    /// ([`crate::bsd::errno::EWOULDBLOCK`]).
+    pub const EAGAIN: Error = Error(35);
 }
 
 impl Error {
     /// Builds an error from an errno, as Rust-for-Linux's `Error::from_errno`: an errno
     /// outside DragonFly's range (`ERESTART` = -1, or 1..=`ELAST` = 99), 0 included, gives
     /// `EINVAL`.
-    pub const fn from_errno(errno: i32) -> Error {
+    pub fn from_errno(errno: i32) -> Error {
         match Self::try_from_errno(errno) {
             Some(e) => e,
             None => code::EINVAL,
@@ -85,7 +80,11 @@ impl Error {
 
     /// The symbolic name (`"EBUSY"`), or `None` for a number without a name here.
     pub fn name(self) -> Option<&'static str> {
-        code::ALL.iter().find(|(e, _)| *e == self).map(|(_, n)| *n)
+        BSD_NAMES
+            .iter()
+            .find(|(e, _)| *e == self.0)
+            .map(|(_, n)| *n)
+            .or_else(|| code::ALL.iter().find(|(e, _)| *e == self).map(|(_, n)| *n))
     }
 }
 
@@ -101,6 +100,32 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Error {
+    /// An error number of the BSD face ([`crate::bsd::errno`]), which Linux's
+    /// `kernel::error::code` lacks.
+    pub(crate) const fn bsd(errno: i32) -> Error {
+        Error(errno)
+    }
+}
+
+/// Names of the BSD-only numbers of [`crate::bsd::errno`] (35 is named `EWOULDBLOCK`, as
+/// the C driver and the transcripts spell it).
+const BSD_NAMES: &[(i32, &str)] = &[
+    (35, "EWOULDBLOCK"),
+    (45, "EOPNOTSUPP"),
+    (47, "EAFNOSUPPORT"),
+    (49, "EADDRNOTAVAIL"),
+    (55, "ENOBUFS"),
+    (64, "EHOSTDOWN"),
+    (-1, "ERESTART"),
+];
+
+impl From<core::convert::Infallible> for Error {
+    fn from(e: core::convert::Infallible) -> Self {
+        match e {}
     }
 }
 
@@ -123,6 +148,7 @@ pub fn to_result(err: i32) -> Result {
 mod tests {
     use super::code::*;
     use super::*;
+    use crate::bsd::errno::*;
 
     #[test]
     fn errno_numbers_are_dragonfly() {

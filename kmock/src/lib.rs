@@ -1,42 +1,55 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! # kmock: the kernel services the tun driver runs on
 //!
-//! A userspace implementation of exactly the DragonFly BSD kernel services that
-//! `sys/net/tun/if_tun.c` calls, shaped so that the Rust port of the driver reads like an
-//! upstream Rust-for-Linux driver (`use kernel::prelude::*;`).
+//! The API the Rust port of DragonFly's `if_tun.c` is written against, and a userspace
+//! implementation of it. The driver sees this crate as `kernel` and reads like an upstream
+//! Rust-for-Linux driver (`use kernel::prelude::*;`).
 //!
-//! kmock has two faces, kept apart in its module tree:
+//! ## Layers (imports run one way, top to bottom)
 //!
-//! - **The Rust-for-Linux face** — [`prelude`], [`error`] ([`Result`], [`Error`],
-//!   `code::EINVAL`…), [`sync`] ([`sync::Mutex`], [`sync::SpinLock`], [`sync::CondVar`]),
-//!   [`uaccess`] ([`uaccess::UserSliceReader`], [`uaccess::UserSliceWriter`]),
-//!   [`print`](mod@print) (`pr_*!`), [`module`](mod@module) ([`module::Module`], `module!`): the names and shapes of
-//!   the real `kernel` crate.
+//! - **The Rust-for-Linux face** — [`prelude`], [`alloc`] ([`alloc::KBox`],
+//!   [`alloc::KVec`], [`alloc::flags::GFP_KERNEL`]…), [`sync`] ([`sync::Arc`],
+//!   [`sync::Mutex`], [`sync::SpinLock`], [`sync::CondVar`]), [`init`], [`error`],
+//!   [`uaccess`], [`print`](mod@print) (`pr_*!`), [`module`](mod@module)
+//!   ([`module::Module`], `module!`): the names and signatures of the `kernel` crate of
+//!   Linux 6.12, every allocation fallible.
 //! - **The BSD face** — [`bsd`]: mbufs, uio, ifnet, ifq, bpf, netisr, devfs, credentials,
-//!   sleep/wakeup, kqueue, sigio, sysctl, processes. Its API uses only `core`/`alloc` types
-//!   and reports errors as errnos, so it can be re-implemented inside a real kernel.
+//!   sleep/wakeup, kqueue, sigio, sysctl, processes, errno: the DragonFly API the driver
+//!   calls, with its semantics in the docs.
+//! - **The door** — [`door`]: the list of functions and types an implementation provides.
+//!   Both faces reach an implementation only through it (as Rust-for-Linux reaches C only
+//!   through `bindings`).
+//! - **The host implementation** — [`host`]: the [`Kernel`] instance (one per test, no
+//!   globals), events, turn-taking threads, sleep queues, processes, the mbuf zone, devfs
+//!   and open files, the interface list and generic ifioctl, netisr queues, bpf listeners,
+//!   sysctls, module loading, allocation-failure injection. It names no API service module,
+//!   only the leaf vocabulary (errnos, `uaccess`, `uio`, `cred`, `socket`, `ioccom`,
+//!   `ifdefs`, `param`), which imports nothing above it.
 //!
-//! Host-only support sits beside them: the [`Kernel`] instance (one per test, no globals),
-//! [`event`]s (a typed record of side effects), and [`sched`] (turn-taking kernel threads
-//! for deterministic runs).
+//! A second implementation (the kernel side, issue "The real kernel") replaces `host` and
+//! the door's bodies; the faces and the driver stay as they are.
 //!
-//! All `unsafe` of the project would live in this crate; it currently needs none.
+//! kmock has no `unsafe` (`#![forbid(unsafe_code)]`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-extern crate alloc;
 extern crate std;
 
+pub mod alloc;
 pub mod bsd;
+pub mod door;
 pub mod error;
-pub mod event;
-pub mod kernel;
+pub mod host;
+pub mod init;
 pub mod module;
 pub mod prelude;
 pub mod print;
-pub mod sched;
+pub mod static_assert;
 pub mod sync;
 pub mod uaccess;
 
 pub use error::{Error, Result};
-pub use kernel::Kernel;
+pub use host::event;
+pub use host::kernel::{ContextGuard, Kernel};
+pub use host::sched;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Module registration, as `kernel::Module` and `module!` in Rust-for-Linux (and BSD's
 //! `PSEUDO_SET`/`DECLARE_MODULE`).
 //!
@@ -7,8 +8,8 @@
 //! unloads it (DragonFly's tun cannot be unloaded; its module type then simply keeps its
 //! registrations alive).
 
+use crate::door::{Kernel, KernelRef};
 use crate::error::Result;
-use crate::kernel::Kernel;
 
 /// What `module!` records about a module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub struct ModuleInfo {
 /// `THIS_MODULE`: handed to [`Module::init`].
 pub struct ThisModule {
     info: ModuleInfo,
-    kernel: Kernel,
+    kernel: KernelRef,
 }
 
 impl ThisModule {
@@ -35,16 +36,16 @@ impl ThisModule {
         &self.info
     }
 
-    /// The kernel loading the module.
-    pub fn kernel(&self) -> &Kernel {
-        &self.kernel
+    /// The kernel that loaded the module, while it exists.
+    pub fn kernel(&self) -> Option<Kernel> {
+        self.kernel.upgrade()
     }
 }
 
 /// A loadable module.
 pub trait Module: Sized + Send + Sync {
     /// Called once at load time, inside the loading kernel's context.
-    fn init(module: &ThisModule) -> Result<Self>;
+    fn init(module: &'static ThisModule) -> Result<Self>;
 }
 
 /// A module type together with its `module!` metadata.
@@ -55,14 +56,28 @@ pub trait ModuleMeta: Module {
 
 /// A loaded module; dropping it unloads the module.
 pub struct LoadedModule<M: Module> {
-    module: M,
+    /// `Some` until the module unloads (in `drop`).
+    module: Option<M>,
     info: ModuleInfo,
+    kernel: Kernel,
+}
+
+impl<M: Module> Drop for LoadedModule<M> {
+    /// Unloads: the module's own `Drop` (its teardown) runs inside the kernel.
+    fn drop(&mut self) {
+        let _ctx = self.kernel.enter(0);
+        drop(self.module.take());
+    }
 }
 
 impl<M: Module> LoadedModule<M> {
     /// The module's state.
     pub fn get(&self) -> &M {
-        &self.module
+        match &self.module {
+            Some(m) => m,
+            // Only `drop` empties it.
+            None => unreachable!("LoadedModule used after unload"),
+        }
     }
 
     /// The module's metadata.
@@ -73,15 +88,17 @@ impl<M: Module> LoadedModule<M> {
 
 /// Loads module `M` into `kernel` (as the kernel itself, pid 0).
 pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
-    let _ctx = kernel.enter(0);
-    let this = ThisModule {
+    // `THIS_MODULE` lives as long as the program, as a kernel's module structure does
+    // while the module is loaded.
+    let this: &'static ThisModule = std::boxed::Box::leak(std::boxed::Box::new(ThisModule {
+        info: M::INFO,
+        kernel: kernel.downgrade(),
+    }));
+    let module = crate::door::module_init(kernel, || M::init(this))?;
+    Ok(LoadedModule {
+        module: Some(module),
         info: M::INFO,
         kernel: kernel.clone(),
-    };
-    let module = M::init(&this)?;
-    Ok(LoadedModule {
-        module,
-        info: M::INFO,
     })
 }
 
@@ -93,7 +110,7 @@ pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
 /// struct Hello;
 ///
 /// impl kmock::module::Module for Hello {
-///     fn init(_module: &ThisModule) -> Result<Self> {
+///     fn init(_module: &'static ThisModule) -> Result<Self> {
 ///         pr_info!("hello\n");
 ///         Ok(Hello)
 ///     }
@@ -104,7 +121,7 @@ pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
 ///     name: "hello",
 ///     author: "A. Porter",
 ///     description: "Says hello",
-///     license: "BSD-2-Clause",
+///     license: "Dual BSD/GPL",
 /// }
 ///
 /// let k = kmock::Kernel::new();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Kernel logging, as `kernel::print` in Rust-for-Linux: `pr_err!`, `pr_warn!`,
 //! `pr_info!`, `pr_debug!`.
 //!
@@ -5,21 +6,9 @@
 //! error outside a kernel context. `pr_debug!` prints only when the `KMOCK_DEBUG`
 //! environment variable is set, as a `DEBUG`-less kernel compiles it out.
 
-use alloc::format;
-
 #[doc(hidden)]
 pub fn _print(level: &str, args: core::fmt::Arguments<'_>) {
-    if level == "debug" && std::env::var_os("KMOCK_DEBUG").is_none() {
-        return;
-    }
-    let mut line = format!("{args}");
-    while line.ends_with('\n') {
-        line.pop();
-    }
-    match crate::kernel::current_kernel() {
-        Some(k) => k.0.log.lock().push(line),
-        None => std::eprintln!("[{level}] {line}"),
-    }
+    crate::door::console_print(level, args)
 }
 
 /// Prints an error-level message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! User memory access, as `kernel::uaccess` in Rust-for-Linux: a [`UserSlice`] names a
 //! range of user memory; its [`UserSliceReader`] copies bytes *from* it and its
 //! [`UserSliceWriter`] copies bytes *to* it. Both are cursors that only advance, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Credentials and privilege checks (`sys/priv.h`, `kern_priv.c`).
 //!
 //! DragonFly's `priv_check_cred(cred, PRIV_ROOT, 0)` succeeds for uid 0 and fails with

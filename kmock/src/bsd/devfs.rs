@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Character devices and devfs (`sys/conf.h`, `sys/device.h`, `kern/kern_device.c`,
 //! `vfs/devfs`).
 //!
@@ -16,27 +17,29 @@
 //!   uid/gid/mode (`EACCES`; root always passes), then `d_open` with the opener's
 //!   credentials. The descriptor ([`File`]) reads, writes, ioctls and registers knotes; its
 //!   last close detaches its knotes, then calls `d_close`.
-//! - The generic ioctl layer handles `FIONBIO` itself (the descriptor's non-blocking flag,
-//!   passed to reads and writes as `IO_NDELAY`) and passes everything else to `d_ioctl`
-//!   with an argument buffer of `IOCPARM_LEN(cmd)` bytes.
+//! - The generic ioctl layer handles the command `FIONBIO` itself (the descriptor's
+//!   non-blocking flag, passed to reads and writes as `IO_NDELAY`) and passes everything
+//!   else to `d_ioctl` with an argument buffer of `IOCPARM_LEN(cmd)` bytes
+//!   ([`File::ioctl`]); [`File::driver_ioctl_as`] passes any number straight to `d_ioctl`.
+//!
+//! The node table and the open files are the host's (`host::devfs`); this module is the
+//! API: the driver-facing types and functions, and the trampolines (the [`NodeOps`] of a
+//! [`Cdev`]) through which the host reaches the driver.
 
-use alloc::collections::BTreeMap;
-use alloc::format;
-use alloc::string::String;
-use alloc::sync::{Arc, Weak};
-use alloc::vec::Vec;
 use core::any::Any;
 use core::fmt;
-use core::sync::atomic::{AtomicBool, Ordering};
+use std::boxed::Box;
+use std::string::String;
+use std::sync::Arc as StdArc;
+use std::vec::Vec;
 
 use super::cred::Ucred;
-use super::ioccom::{data_i32, FIONBIO, IOCPARM_LEN};
 use super::kqueue::Knote;
-use super::uio::{Uio, IO_NDELAY};
+use super::uio::Uio;
+use crate::door::{self, NodeEntry};
+pub use crate::door::{Devfs, File, NodeOps};
 use crate::error::{code, Error, Result};
-use crate::event::Event;
-use crate::kernel::{current, Kernel, KernelInner};
-use crate::sync::Mutex;
+use crate::sync::{Arc, Mutex};
 
 /// `struct dev_open_args`.
 pub struct DevOpenArgs<'a> {
@@ -136,8 +139,10 @@ pub trait DevOps: Send + Sync + 'static {
     }
 }
 
-/// A clone handler (`d_clone_t`).
-pub type CloneFn = Arc<dyn Fn(&mut DevCloneArgs<'_>) -> Result + Send + Sync>;
+/// The autoclone handler (`d_clone_t`): called with the driver's ops object.
+pub type CloneFn<O> = fn(&Arc<O>, &mut DevCloneArgs<'_>) -> Result;
+
+type ErasedClone = StdArc<dyn Fn(&mut DevCloneArgs<'_>) -> Result + Send + Sync>;
 
 /// A devfs clone bitmap (`DEVFS_DECLARE_CLONE_BITMAP`).
 #[derive(Default)]
@@ -156,8 +161,7 @@ impl DevfsCloneBitmap {
 
     /// Whether unit `unit` is taken.
     pub fn chk(&self, unit: u32) -> bool {
-        self.bits
-            .lock()
+        self.bits.lock()
             .get(unit as usize)
             .copied()
             .unwrap_or(false)
@@ -207,7 +211,7 @@ pub struct Cdev {
     gid: u32,
     perms: u32,
     ops: Arc<dyn DevOps>,
-    clone: Option<(CloneFn, Arc<DevfsCloneBitmap>)>,
+    clone: Option<ErasedClone>,
     drv1: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
     open: Mutex<bool>,
 }
@@ -222,119 +226,183 @@ impl fmt::Debug for Cdev {
 }
 
 impl Cdev {
-    /// The node's name (`tun0`).
+    /// The node's name (`devtoname(dev)`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// `minor(dev)` / `lminor(dev)`: the unit.
+    /// `minor(dev)`: the unit number.
     pub fn minor(&self) -> u32 {
         self.minor
     }
 
-    /// Owner, group and permission bits.
+    /// Owner uid, group gid and permission bits.
     pub fn perms(&self) -> (u32, u32, u32) {
         (self.uid, self.gid, self.perms)
     }
 
-    /// `dev->si_drv1`, downcast to the driver's softc type.
+    /// `dev->si_drv1`, if set and of type `T`.
     pub fn si_drv1<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         let v = self.drv1.lock().clone()?;
         v.downcast::<T>().ok()
     }
 
-    /// `dev->si_drv1`, untyped.
+    /// `dev->si_drv1` whatever its type.
     pub fn si_drv1_any(&self) -> Option<Arc<dyn Any + Send + Sync>> {
         self.drv1.lock().clone()
     }
 
     /// `dev->si_drv1 = sc`.
-    pub fn set_si_drv1(&self, sc: Arc<dyn Any + Send + Sync>) {
-        *self.drv1.lock() = Some(sc);
+    pub fn set_si_drv1<T: Any + Send + Sync>(&self, sc: Arc<T>) {
+        *self.drv1.lock() = Some(sc.into_any());
     }
 
-    /// Whether a descriptor is open on the node.
+    /// Takes `si_drv1` out of the node (`dev->si_drv1 = NULL`), if it is a `T`.
+    pub fn take_si_drv1<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let mut slot = self.drv1.lock();
+        let v = slot.take()?;
+        match v.downcast::<T>() {
+            Ok(t) => Some(t),
+            Err(v) => {
+                *slot = Some(v);
+                None
+            }
+        }
+    }
+
+    /// Whether a descriptor has it open.
     pub fn is_open(&self) -> bool {
         *self.open.lock()
     }
+
+    /// Whether this node was made by `make_dev*` with `ops`.
+    pub fn has_ops<O: DevOps>(&self, ops: &Arc<O>) -> bool {
+        core::ptr::addr_eq(Arc::as_ptr(&self.ops), Arc::as_ptr(ops))
+    }
 }
 
-/// The device filesystem of one kernel.
-pub struct Devfs {
-    nodes: Mutex<BTreeMap<String, Arc<Cdev>>>,
+/// The host's view of a node: the trampolines from the node table to the driver.
+struct CdevNode {
+    dev: Arc<Cdev>,
 }
 
-impl Devfs {
-    pub(crate) fn new() -> Self {
-        Devfs {
-            nodes: Mutex::new(BTreeMap::new()),
+impl NodeOps for CdevNode {
+    fn clone_unit(&self, name: &str) -> Result<StdArc<NodeEntry>> {
+        let clone = self.dev.clone.as_ref().ok_or(code::ENXIO)?;
+        let mut ap = DevCloneArgs {
+            a_name: name,
+            a_dev: None,
+        };
+        clone(&mut ap)?;
+        let nd = ap.a_dev.ok_or(code::ENXIO)?;
+        door::devfs_node(nd.name()).ok_or(code::ENXIO)
+    }
+
+    fn open(&self, oflags: i32, cred: &Ucred) -> Result {
+        let dev = &self.dev;
+        dev.ops.d_open(&mut DevOpenArgs {
+            a_dev: dev,
+            a_oflags: oflags,
+            a_devtype: 0,
+            a_cred: cred,
+        })?;
+        *dev.open.lock() = true;
+        Ok(())
+    }
+
+    fn close(&self) -> Result {
+        let dev = &self.dev;
+        *dev.open.lock() = false;
+        dev.ops.d_close(&mut DevCloseArgs {
+            a_dev: dev,
+            a_fflag: 0,
+            a_devtype: 0,
+        })
+    }
+
+    fn read(&self, uio: &mut Uio<'_>, ioflag: i32) -> Result {
+        self.dev.ops.d_read(&mut DevReadArgs {
+            a_dev: &self.dev,
+            a_uio: uio,
+            a_ioflag: ioflag,
+        })
+    }
+
+    fn write(&self, uio: &mut Uio<'_>, ioflag: i32) -> Result {
+        self.dev.ops.d_write(&mut DevWriteArgs {
+            a_dev: &self.dev,
+            a_uio: uio,
+            a_ioflag: ioflag,
+        })
+    }
+
+    fn ioctl(&self, cmd: u32, data: &mut [u8], cred: &Ucred) -> Result {
+        self.dev.ops.d_ioctl(&mut DevIoctlArgs {
+            a_dev: &self.dev,
+            a_cmd: cmd,
+            a_data: data,
+            a_fflag: 0,
+            a_cred: cred,
+        })
+    }
+
+    fn detach_knote(&self, kn: Box<dyn Any + Send + Sync>) {
+        if let Ok(kn) = kn.downcast::<Arc<Knote>>() {
+            kn.detach();
         }
     }
-
-    /// Looks a node up by name.
-    pub fn lookup(&self, name: &str) -> Option<Arc<Cdev>> {
-        self.nodes.lock().get(name).cloned()
-    }
-
-    /// Every node name, sorted.
-    pub fn names(&self) -> Vec<String> {
-        self.nodes.lock().keys().cloned().collect()
-    }
-
-    fn insert(&self, dev: Arc<Cdev>) -> Result<Arc<Cdev>> {
-        let mut n = self.nodes.lock();
-        if n.contains_key(&dev.name) {
-            return Err(code::EBUSY);
-        }
-        n.insert(dev.name.clone(), dev.clone());
-        Ok(dev)
-    }
 }
 
-fn new_cdev(
-    ops: &Arc<dyn DevOps>,
+fn publish<O: DevOps>(
+    ops: &Arc<O>,
     minor: u32,
     uid: u32,
     gid: u32,
     perms: u32,
     name: fmt::Arguments<'_>,
-    clone: Option<(CloneFn, Arc<DevfsCloneBitmap>)>,
-) -> Arc<Cdev> {
-    Arc::new(Cdev {
-        name: format!("{name}"),
+    clone: Option<ErasedClone>,
+) -> Result<Arc<Cdev>> {
+    let is_clone = clone.is_some();
+    let dyn_ops: StdArc<dyn DevOps> = ops.as_std().clone();
+    let dev = Arc::from_std(StdArc::new(Cdev {
+        name: std::format!("{name}"),
         minor,
         uid,
         gid,
         perms,
-        ops: ops.clone(),
+        ops: Arc::from_std(dyn_ops),
         clone,
         drv1: Mutex::new(None),
         open: Mutex::new(false),
-    })
+    }));
+    let node = StdArc::new(CdevNode { dev: dev.clone() });
+    door::devfs_publish(NodeEntry {
+        name: String::from(dev.name()),
+        perms: (uid, gid, perms),
+        is_clone,
+        ops: node.clone(),
+        obj: node,
+    })?;
+    Ok(dev)
 }
 
-fn cur_kernel() -> Result<Kernel> {
-    current().map(|c| c.kernel).ok_or(code::ENXIO)
-}
-
-/// `make_dev(ops, minor, uid, gid, perms, fmt, ...)`: creates and publishes a node in the
-/// current kernel. `EBUSY` if the name exists, `ENXIO` outside a kernel context.
-pub fn make_dev(
-    ops: &Arc<dyn DevOps>,
+/// `make_dev(ops, minor, uid, gid, perms, fmt, ...)`: creates and publishes a node.
+/// `EBUSY` if the name exists, `ENXIO` outside a kernel context.
+pub fn make_dev<O: DevOps>(
+    ops: &Arc<O>,
     minor: u32,
     uid: u32,
     gid: u32,
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    let k = cur_kernel()?;
-    k.0.devfs
-        .insert(new_cdev(ops, minor, uid, gid, perms, name, None))
+    publish(ops, minor, uid, gid, perms, name, None)
 }
 
-/// `make_only_dev(...)`: as [`make_dev`]; in devfs the clone path publishes the node.
-pub fn make_only_dev(
-    ops: &Arc<dyn DevOps>,
+/// `make_only_dev(...)`: as [`make_dev`] (DragonFly skips devfs's own cloning
+/// bookkeeping; the node is the same).
+pub fn make_only_dev<O: DevOps>(
+    ops: &Arc<O>,
     minor: u32,
     uid: u32,
     gid: u32,
@@ -344,282 +412,106 @@ pub fn make_only_dev(
     make_dev(ops, minor, uid, gid, perms, name)
 }
 
-/// `make_autoclone_dev(ops, bitmap, clone, uid, gid, perms, fmt, ...)`.
-pub fn make_autoclone_dev(
-    ops: &Arc<dyn DevOps>,
+/// `make_autoclone_dev(ops, bitmap, clone, uid, gid, perms, fmt, ...)`: an autoclone node;
+/// opening it runs `clone` (with `ops`), which picks a unit from `bitmap` and makes it.
+pub fn make_autoclone_dev<O: DevOps>(
+    ops: &Arc<O>,
     bitmap: &Arc<DevfsCloneBitmap>,
-    clone: CloneFn,
+    clone: CloneFn<O>,
     uid: u32,
     gid: u32,
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    let k = cur_kernel()?;
-    k.0.devfs.insert(new_cdev(
-        ops,
-        0,
-        uid,
-        gid,
-        perms,
-        name,
-        Some((clone, bitmap.clone())),
-    ))
+    let _ = bitmap;
+    let o = ops.clone();
+    let f: ErasedClone = StdArc::new(move |ap: &mut DevCloneArgs<'_>| clone(&o, ap));
+    publish(ops, 0, uid, gid, perms, name, Some(f))
 }
 
-/// An open descriptor on a device node.
-pub struct File {
-    kernel: Weak<KernelInner>,
-    dev: Arc<Cdev>,
-    pid: i32,
-    nonblock: AtomicBool,
-    knotes: Mutex<Vec<Arc<Knote>>>,
-    closed: AtomicBool,
+/// `destroy_dev(dev)`: removes the node from devfs (open descriptors keep it).
+pub fn destroy_dev(dev: &Cdev) {
+    door::devfs_remove(dev.name());
 }
 
-impl fmt::Debug for File {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("File").field("dev", &self.dev.name).finish()
-    }
-}
-
-fn access_ok(dev: &Cdev, cred: &Ucred) -> bool {
-    if cred.cr_uid == 0 {
-        return true;
-    }
-    // Read and write are both requested (O_RDWR).
-    let need = 0o6;
-    let bits = if cred.cr_uid == dev.uid {
-        (dev.perms >> 6) & 7
-    } else if cred.cr_gid == dev.gid {
-        (dev.perms >> 3) & 7
-    } else {
-        dev.perms & 7
-    };
-    bits & need == need
-}
-
-impl Kernel {
-    /// `open("/dev/NAME", O_RDWR)` by process `pid`: lookup, clone, permission check,
-    /// `d_open`. Returns the descriptor.
-    pub fn dev_open(&self, name: &str, pid: i32) -> Result<File> {
-        let _ctx = self.enter(pid);
-        let cred = self.proc_cred(pid).ok_or(code::ESRCH)?;
-        let mut dev = self.0.devfs.lookup(name).ok_or(code::ENOENT)?;
-        if let Some((clone, _)) = &dev.clone {
-            let mut ap = DevCloneArgs {
-                a_name: name,
-                a_dev: None,
-            };
-            clone(&mut ap)?;
-            let nd = ap.a_dev.ok_or(code::ENXIO)?;
-            let (node, newname) = (dev.name.clone(), nd.name.clone());
-            self.emit(|| Event::Clone { node, dev: newname });
-            dev = nd;
+/// Calls `f` for every published node made with `ops`, in name order (what
+/// `dev_ops_remove_all(ops)` walks).
+pub fn dev_ops_foreach<O: DevOps>(ops: &Arc<O>, f: &mut dyn FnMut(&Arc<Cdev>)) {
+    door::devfs_foreach(&mut |obj| {
+        if let Some(node) = obj.downcast_ref::<CdevNode>() {
+            if node.dev.has_ops(ops) {
+                f(&node.dev);
+            }
         }
-        if !access_ok(&dev, &cred) {
-            return Err(code::EACCES);
-        }
-        let ops = dev.ops.clone();
-        ops.d_open(&mut DevOpenArgs {
-            a_dev: &dev,
-            a_oflags: 0,
-            a_devtype: 0,
-            a_cred: &cred,
-        })?;
-        *dev.open.lock() = true;
-        Ok(File {
-            kernel: self.downgrade(),
-            dev,
-            pid,
-            nonblock: AtomicBool::new(false),
-            knotes: Mutex::new(Vec::new()),
-            closed: AtomicBool::new(false),
-        })
+    });
+}
+
+/// `dev_ops_remove_all(ops)`: destroys every node made with `ops`.
+pub fn dev_ops_remove_all<O: DevOps>(ops: &Arc<O>) {
+    let mut names: Vec<String> = Vec::new();
+    dev_ops_foreach(ops, &mut |d| names.push(String::from(d.name())));
+    for n in &names {
+        door::devfs_remove(n);
     }
 }
 
+/// Typed lookups in the host's node table.
+impl Devfs {
+    /// The node named `name`.
+    pub fn lookup(&self, name: &str) -> Option<Arc<Cdev>> {
+        let e = self.lookup_entry(name)?;
+        e.obj.downcast_ref::<CdevNode>().map(|n| n.dev.clone())
+    }
+}
+
+/// The device side of an open file.
 impl File {
-    /// The device node.
-    pub fn dev(&self) -> &Arc<Cdev> {
-        &self.dev
-    }
-
-    /// The opener's pid.
-    pub fn pid(&self) -> i32 {
-        self.pid
-    }
-
-    /// Whether `FIONBIO` made the descriptor non-blocking.
-    pub fn nonblock(&self) -> bool {
-        self.nonblock.load(Ordering::SeqCst)
-    }
-
-    fn kernel(&self) -> Result<Kernel> {
-        Kernel::from_weak(&self.kernel).ok_or(code::ENXIO)
-    }
-
-    fn ctx(&self) -> Result<Option<crate::kernel::ContextGuard>> {
-        let k = self.kernel()?;
-        Ok(match current() {
-            Some(c) if c.kernel.id() == k.id() => None,
-            _ => Some(k.enter(self.pid)),
-        })
-    }
-
-    fn check_open(&self) -> Result {
-        if self.closed.load(Ordering::SeqCst) {
-            Err(code::ENXIO)
-        } else {
-            Ok(())
+    /// The device node the file is open on.
+    pub fn dev(&self) -> Arc<Cdev> {
+        match self.entry().obj.downcast_ref::<CdevNode>() {
+            Some(n) => n.dev.clone(),
+            // Every node in the table is a CdevNode (only `publish` creates entries).
+            None => unreachable!("devfs entry without a Cdev"),
         }
     }
 
-    /// `read(2)` into `buf`; `nonblock` adds `IO_NDELAY` (as `O_NONBLOCK` would). Returns
-    /// the bytes read.
-    pub fn read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize> {
-        self.check_open()?;
-        let _c = self.ctx()?;
-        let mut uio = Uio::new_read(buf);
-        let flag = if nonblock || self.nonblock() {
-            IO_NDELAY
-        } else {
-            0
-        };
-        let r = self.dev.ops.d_read(&mut DevReadArgs {
-            a_dev: &self.dev,
-            a_uio: &mut uio,
-            a_ioflag: flag,
-        });
-        r.map(|_| uio.done())
-    }
-
-    /// `read(2)` with an explicit uio (for fault injection); returns the bytes moved even
-    /// when the driver fails, as `Err((error, moved))`.
-    pub fn read_uio(&self, uio: &mut Uio<'_>, ioflag: i32) -> Result<usize, (Error, usize)> {
-        self.check_open().map_err(|e| (e, 0))?;
-        let _c = self.ctx().map_err(|e| (e, 0))?;
-        let flag = if self.nonblock() {
-            ioflag | IO_NDELAY
-        } else {
-            ioflag
-        };
-        match self.dev.ops.d_read(&mut DevReadArgs {
-            a_dev: &self.dev,
-            a_uio: uio,
-            a_ioflag: flag,
-        }) {
-            Ok(()) => Ok(uio.done()),
-            Err(e) => Err((e, uio.done())),
-        }
-    }
-
-    /// `write(2)` of `data`. Returns the bytes the driver consumed.
-    pub fn write(&self, data: &[u8]) -> Result<usize> {
-        self.check_open()?;
-        let _c = self.ctx()?;
-        let mut uio = Uio::new_write(data);
-        let flag = if self.nonblock() { IO_NDELAY } else { 0 };
-        self.dev.ops.d_write(&mut DevReadArgs {
-            a_dev: &self.dev,
-            a_uio: &mut uio,
-            a_ioflag: flag,
-        })?;
-        Ok(uio.done())
-    }
-
-    /// `ioctl(2)` as process `pid` (the caller's credentials). `FIONBIO` is handled here;
-    /// everything else goes to `d_ioctl` with `data` as its argument buffer, which must hold
-    /// at least `IOCPARM_LEN(cmd)` bytes (`EFAULT` otherwise, as a failed `copyin`).
-    pub fn ioctl_as(&self, pid: i32, cmd: u32, data: &mut [u8]) -> Result {
-        self.check_open()?;
-        let k = self.kernel()?;
-        let _c = k.enter(pid);
-        let cred = k.proc_cred(pid).ok_or(code::ESRCH)?;
-        if data.len() < IOCPARM_LEN(cmd) {
-            return Err(code::EFAULT);
-        }
-        if cmd == FIONBIO {
-            self.nonblock.store(data_i32(data)? != 0, Ordering::SeqCst);
-            return Ok(());
-        }
-        self.dev.ops.d_ioctl(&mut DevIoctlArgs {
-            a_dev: &self.dev,
-            a_cmd: cmd,
-            a_data: data,
-            a_fflag: 0,
-            a_cred: &cred,
-        })
-    }
-
-    /// `ioctl(2)` as the opener.
-    pub fn ioctl(&self, cmd: u32, data: &mut [u8]) -> Result {
-        let pid = self.pid;
-        self.ioctl_as(pid, cmd, data)
-    }
-
-    /// `kevent(EV_ADD)`: registers knote `kn` through `d_kqfilter`. On success the knote is
-    /// remembered by the descriptor (detached at close) and its first check returned.
+    /// `kevent(EV_ADD)`: attaches `kn` through the driver's `d_kqfilter`; returns the
+    /// filter's first answer. A refused filter's `a_result` becomes the error.
     pub fn kqfilter(&self, kn: &Arc<Knote>) -> Result<bool> {
         self.check_open()?;
         let _c = self.ctx()?;
+        let dev = self.dev();
         let mut ap = DevKqfilterArgs {
-            a_dev: &self.dev,
+            a_dev: &dev,
             a_kn: kn,
             a_result: 0,
         };
-        self.dev.ops.d_kqfilter(&mut ap)?;
+        dev.ops.d_kqfilter(&mut ap)?;
         if ap.a_result != 0 {
             return Err(Error::from_errno(ap.a_result));
         }
-        self.knotes.lock().push(kn.clone());
+        self.push_knote(kn.id(), Box::new(kn.clone()));
         Ok(kn.check(0))
     }
 
-    /// `kevent(EV_DELETE)`: detaches knote `id`; `ENOENT` if this descriptor has none such.
+    /// `kevent(EV_DELETE)`: detaches the knote `id` attached through this file.
     pub fn kqdel(&self, id: u64) -> Result {
         let _c = self.ctx()?;
-        let kn = {
-            let mut ks = self.knotes.lock();
-            let p = ks.iter().position(|k| k.id() == id).ok_or(code::ENOENT)?;
-            ks.remove(p)
-        };
-        kn.detach();
+        let kn = self.take_knote(id).ok_or(code::ENOENT)?;
+        if let Ok(kn) = kn.downcast::<Arc<Knote>>() {
+            kn.detach();
+        }
         Ok(())
     }
 
-    /// The knotes registered through this descriptor, in registration order.
+    /// The knotes attached through this file, in attach order.
     pub fn knotes(&self) -> Vec<Arc<Knote>> {
-        self.knotes.lock().clone()
-    }
-
-    /// The last `close(2)`: detaches the descriptor's knotes (in registration order), then
-    /// calls `d_close`.
-    pub fn close(&self) -> Result {
-        self.do_close()
-    }
-
-    fn do_close(&self) -> Result {
-        if self.closed.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        let k = self.kernel()?;
-        let _c = self.ctx()?;
-        let knotes = core::mem::take(&mut *self.knotes.lock());
-        for kn in knotes {
-            kn.detach();
-            k.emit(|| Event::KnoteDetached { id: kn.id() });
-        }
-        *self.dev.open.lock() = false;
-        self.dev.ops.d_close(&mut DevCloseArgs {
-            a_dev: &self.dev,
-            a_fflag: 0,
-            a_devtype: 0,
-        })
-    }
-}
-
-impl Drop for File {
-    fn drop(&mut self) {
-        let _ = self.do_close();
+        let mut v = Vec::new();
+        self.for_each_knote(&mut |k| {
+            if let Some(kn) = k.downcast_ref::<Arc<Knote>>() {
+                v.push(kn.clone());
+            }
+        });
+        v
     }
 }

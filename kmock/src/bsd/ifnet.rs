@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Network interfaces (`net/if.h`, `net/if_var.h`, `net/if.c`).
 //!
 //! BSD semantics mirrored:
@@ -11,205 +12,37 @@
 //!   the C protects by convention the compiler checks.
 //! - `if_down` clears `IFF_UP` and purges the send queue; `if_up` purges it and sets `IFF_UP`;
 //!   `if_purgeaddrs_nolink` deletes every address but the link-level one.
-//! - The generic `ifioctl` layer ([`ifioctl`]) does what `ifioctl()`/`in_control()` do before
-//!   and around a driver's `if_ioctl` for the requests the tun driver sees.
+//! - The generic `ifioctl` layer ([`ifioctl`], the host's) does what `ifioctl()`/
+//!   `in_control()` do before and around a driver's `if_ioctl`.
+//! - `ifp->if_softc` is a strong reference the driver sets ([`Ifnet::set_softc`]);
+//!   [`if_detach`] clears it, breaking the softc ↔ interface cycle at teardown.
 //!
 //! Scalar fields and counters are atomics, so the stack, the driver and observers can read
 //! them without the serializer (as DragonFly's per-CPU counters are read).
 
-use alloc::boxed::Box;
-use alloc::format;
-use alloc::string::String;
-use alloc::sync::{Arc, Weak};
-use alloc::vec::Vec;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
+use core::panic::Location;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex as StdMutex, MutexGuard as StdGuard};
+use std::string::String;
+use std::sync::{Arc as StdArc, Mutex as StdMutex, MutexGuard as StdGuard};
+use std::vec::Vec;
 
-use super::bpf::{BpfIf, BpfTap};
-use super::cred::{priv_check_cred, Ucred, PRIV_ROOT};
-use super::ifq::{ifq_purge, Ifq};
-use super::ioccom::*;
-use super::mbuf::Mbuf;
-use super::socket::{SockAddr, AF_INET, AF_INET6, AF_LINK};
-use crate::error::{code, Result};
-use crate::event::Event;
-use crate::kernel::{current, Kernel, KernelInner};
-use crate::sync::Mutex;
+use super::bpf::BpfIf;
+use super::cred::Ucred;
+use super::ifq::{ifq_purge, AltqPktattr, Ifq};
+use super::mbuf::{MbufBox, MbufFlags};
+use super::socket::{SockAddr, AF_LINK};
+use crate::alloc::{AllocError, Flags};
+use crate::door::{self, Event, Kernel, KernelRef};
+use crate::error::Result;
+use crate::sync::{Arc, Mutex};
 
-bitflags::bitflags! {
-    /// `if_flags` (`IFF_*`), DragonFly values.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub struct IfFlags: u32 {
-        /// Interface is up.
-        const IFF_UP = 0x1;
-        /// Broadcast address valid.
-        const IFF_BROADCAST = 0x2;
-        /// Turn on debugging.
-        const IFF_DEBUG = 0x4;
-        /// Is a loopback net.
-        const IFF_LOOPBACK = 0x8;
-        /// Interface is point-to-point link.
-        const IFF_POINTOPOINT = 0x10;
-        /// Interface manages own routes.
-        const IFF_SMART = 0x20;
-        /// Resources allocated.
-        const IFF_RUNNING = 0x40;
-        /// No address resolution protocol.
-        const IFF_NOARP = 0x80;
-        /// Receive all packets.
-        const IFF_PROMISC = 0x100;
-        /// Receive all multicast packets.
-        const IFF_ALLMULTI = 0x200;
-        /// Transmission in progress.
-        const IFF_OACTIVE = 0x400;
-        /// Can't hear own transmissions.
-        const IFF_SIMPLEX = 0x800;
-        /// Per link layer defined bit.
-        const IFF_LINK0 = 0x1000;
-        /// Per link layer defined bit.
-        const IFF_LINK1 = 0x2000;
-        /// Per link layer defined bit.
-        const IFF_LINK2 = 0x4000;
-        /// Supports multicast.
-        const IFF_MULTICAST = 0x8000;
-        /// Interface is in polling mode.
-        const IFF_POLLING = 0x10000;
-        /// User-requested promiscuous mode.
-        const IFF_PPROMISC = 0x20000;
-        /// User-requested monitor mode.
-        const IFF_MONITOR = 0x40000;
-        /// Static ARP.
-        const IFF_STATICARP = 0x80000;
-        /// Interface is in polling mode (new).
-        const IFF_NPOLLING = 0x100000;
-    }
-}
-
-/// `IFF_CANTCHANGE`: flags `SIOCSIFFLAGS` cannot change.
-pub const IFF_CANTCHANGE: IfFlags = IfFlags::IFF_BROADCAST
-    .union(IfFlags::IFF_POINTOPOINT)
-    .union(IfFlags::IFF_RUNNING)
-    .union(IfFlags::IFF_OACTIVE)
-    .union(IfFlags::IFF_SIMPLEX)
-    .union(IfFlags::IFF_MULTICAST)
-    .union(IfFlags::IFF_ALLMULTI)
-    .union(IfFlags::IFF_SMART)
-    .union(IfFlags::IFF_POLLING)
-    .union(IfFlags::IFF_NPOLLING);
-
-/// `IFT_PPP`.
-pub const IFT_PPP: u8 = 0x17;
-/// `IF_MINMTU`.
-pub const IF_MINMTU: u32 = 72;
-/// `IF_MAXMTU`.
-pub const IF_MAXMTU: u32 = 65535;
-
-/// `if_flags`, readable and writable without the serializer.
-#[derive(Debug, Default)]
-pub struct IfFlagsCell(AtomicU32);
-
-impl IfFlagsCell {
-    /// Current flags (unknown bits kept).
-    pub fn get(&self) -> IfFlags {
-        IfFlags::from_bits_retain(self.0.load(Ordering::SeqCst))
-    }
-    /// Replaces all flags.
-    pub fn set(&self, f: IfFlags) {
-        self.0.store(f.bits(), Ordering::SeqCst)
-    }
-    /// `if_flags |= f`.
-    pub fn insert(&self, f: IfFlags) {
-        self.0.fetch_or(f.bits(), Ordering::SeqCst);
-    }
-    /// `if_flags &= ~f`.
-    pub fn remove(&self, f: IfFlags) {
-        self.0.fetch_and(!f.bits(), Ordering::SeqCst);
-    }
-}
-
-/// One interface counter (`if_ipackets`, …).
-#[derive(Debug, Default)]
-pub struct IfCounter(AtomicU64);
-
-impl IfCounter {
-    /// `++`.
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-    /// `+= n`.
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-    /// The value.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// A snapshot of an interface's counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct IfStats {
-    /// Packets received.
-    pub ipackets: u64,
-    /// Input errors.
-    pub ierrors: u64,
-    /// Bytes received.
-    pub ibytes: u64,
-    /// Packets sent.
-    pub opackets: u64,
-    /// Output errors.
-    pub oerrors: u64,
-    /// Bytes sent.
-    pub obytes: u64,
-    /// Collisions.
-    pub collisions: u64,
-    /// Multicast packets sent.
-    pub omcasts: u64,
-}
-
-/// One entry of the address list (`struct ifaddr`): `ifa_addr` (may be NULL) and
-/// `ifa_dstaddr`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IfAddr {
-    /// `ifa_addr`; `None` is a NULL pointer.
-    pub addr: Option<SockAddr>,
-    /// `ifa_dstaddr`.
-    pub dstaddr: Option<SockAddr>,
-}
-
-impl IfAddr {
-    /// The address's family, if it has an address.
-    pub fn family(&self) -> Option<u8> {
-        self.addr.as_ref().map(|a| a.sa_family())
-    }
-}
-
-fn fmt_inet(a: [u8; 4]) -> String {
-    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
-}
-
-impl fmt::Display for IfAddr {
-    /// `link`, `inet:A`, `inet:A>B`, `inet6`, `null`, or `af:N`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.addr {
-            None => f.write_str("null"),
-            Some(a) => match a.sa_family() {
-                AF_LINK => f.write_str("link"),
-                AF_INET6 => f.write_str("inet6"),
-                AF_INET => {
-                    write!(f, "inet:{}", fmt_inet(a.inet_addr().unwrap_or_default()))?;
-                    if let Some(d) = self.dstaddr.as_ref().and_then(|d| d.inet_addr()) {
-                        write!(f, ">{}", fmt_inet(d))?;
-                    }
-                    Ok(())
-                }
-                n => write!(f, "af:{n}"),
-            },
-        }
-    }
-}
+pub use super::ifdefs::{
+    ifr_mtu, ifreq_with_mtu, IfAddr, IfCounter, IfFlags, IfFlagsCell, IfStats, IFF_CANTCHANGE,
+    IFT_PPP, IF_MAXMTU, IF_MINMTU,
+};
+pub use crate::door::{IfHost, IfIoctlArg};
 
 /// An optional routing entry (`struct rtentry`); routing is not modelled.
 #[derive(Debug)]
@@ -226,7 +59,7 @@ pub trait IfnetOps: Send + Sync + Sized + 'static {
     /// `if_output(ifp, m, dst, rt)`: send packet `m` to `dst`. Consumes `m` in every case.
     fn if_output(
         ifp: &Ifnet<Self>,
-        m: Box<Mbuf>,
+        m: MbufBox,
         dst: &mut SockAddr,
         rt: Option<&RtEntry>,
     ) -> Result;
@@ -248,8 +81,8 @@ pub struct IfnetSerialized<S> {
 
 /// A network interface, owned by its driver's softc.
 pub struct Ifnet<D: IfnetOps> {
-    kernel: Weak<KernelInner>,
-    if_xname: Arc<str>,
+    kernel: KernelRef,
+    if_xname: StdArc<str>,
     if_dunit: u32,
     if_index: AtomicU32,
     /// `if_flags`.
@@ -279,9 +112,9 @@ pub struct Ifnet<D: IfnetOps> {
     /// `if_omcasts`.
     pub if_omcasts: IfCounter,
     addrs: Mutex<Vec<IfAddr>>,
-    bpf: BpfIf,
+    bpf: StdArc<BpfIf>,
     ser: StdMutex<IfnetSerialized<D::Serialized>>,
-    softc: Weak<D>,
+    softc: Mutex<Option<Arc<D>>>,
 }
 
 /// The guard of `ifnet_serialize_all`: the interface is serialized until it drops
@@ -344,13 +177,24 @@ pub fn ifnet_serialize_all<D: IfnetOps>(ifp: &Ifnet<D>) -> SerializeGuard<'_, D>
 }
 
 impl<D: IfnetOps> Ifnet<D> {
-    /// Allocates an interface named `dname` + `unit` (`if_initname`) for the softc `softc`,
-    /// with `sc` as the driver's serialized state, in the current kernel. Flags, MTU and
-    /// type start at zero; `if_snd` has no limit until `ifq_set_maxlen`.
-    pub fn new(softc: Weak<D>, dname: &str, unit: u32, sc: D::Serialized) -> Arc<Self> {
-        let kernel = current().map(|c| c.kernel.downgrade()).unwrap_or_default();
-        let name: Arc<str> = Arc::from(format!("{dname}{unit}").as_str());
-        Arc::new(Ifnet {
+    /// `if_initname(ifp, dname, unit)` on a new interface of the current kernel, with the
+    /// driver's serialized state `sc`; allocates with `flags` (`ENOMEM` on failure). The
+    /// softc pointer is set afterwards ([`Ifnet::set_softc`]), as the C assigns
+    /// `ifp->if_softc`.
+    #[track_caller]
+    pub fn new(
+        dname: &str,
+        unit: u32,
+        sc: D::Serialized,
+        _flags: Flags,
+    ) -> core::result::Result<Arc<Self>, AllocError> {
+        let site = Location::caller();
+        let kernel = door::current_kernel_ref();
+        if door::alloc_fails(site, core::mem::size_of::<Self>()) {
+            return Err(AllocError);
+        }
+        let name: StdArc<str> = StdArc::from(std::format!("{dname}{unit}").as_str());
+        Ok(Arc::from_std(StdArc::new(Ifnet {
             kernel: kernel.clone(),
             if_xname: name.clone(),
             if_dunit: unit,
@@ -369,18 +213,23 @@ impl<D: IfnetOps> Ifnet<D> {
             if_collisions: IfCounter::default(),
             if_omcasts: IfCounter::default(),
             addrs: Mutex::new(Vec::new()),
-            bpf: BpfIf::new(name.clone(), kernel.clone()),
+            bpf: door::bpf_new(name.clone(), &kernel),
             ser: StdMutex::new(IfnetSerialized {
                 if_snd: Ifq::new(name, kernel),
                 sc,
             }),
-            softc,
-        })
+            softc: Mutex::new(None),
+        })))
     }
 
-    /// `ifp->if_softc`: the driver's softc, while it exists.
+    /// `ifp->if_softc = sc`: a strong reference, cleared by [`if_detach`].
+    pub fn set_softc(&self, sc: Arc<D>) {
+        *self.softc.lock() = Some(sc);
+    }
+
+    /// `ifp->if_softc`.
     pub fn if_softc(&self) -> Option<Arc<D>> {
-        self.softc.upgrade()
+        self.softc.lock().clone()
     }
 
     /// `if_xname`.
@@ -399,8 +248,8 @@ impl<D: IfnetOps> Ifnet<D> {
     }
 
     /// `ifp->if_bpf`: `Some` only while a bpf listener is attached.
-    pub fn if_bpf(&self) -> Option<BpfTap<'_>> {
-        self.bpf.tap_point()
+    pub fn if_bpf(&self) -> Option<super::bpf::BpfTap<'_>> {
+        super::bpf::BpfTap::of(&self.bpf)
     }
 
     /// The address list (`if_addrheads`), as a snapshot.
@@ -409,46 +258,28 @@ impl<D: IfnetOps> Ifnet<D> {
     }
 
     fn kernel(&self) -> Option<Kernel> {
-        Kernel::from_weak(&self.kernel)
+        self.kernel.upgrade()
     }
 
     /// Runs `f` inside this interface's kernel (as pid 0, the kernel itself) unless the
     /// calling thread already is in a kernel.
     fn in_context<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _g = match (current(), self.kernel()) {
-            (None, Some(k)) => Some(k.enter(0)),
-            _ => None,
-        };
+        let _g = self.kernel.enter_if_outside(0);
         f()
     }
 }
 
-/// The interface as the rest of the kernel sees it, whatever its driver.
-pub trait IfnetDyn: Send + Sync {
-    /// `if_xname`.
-    fn name(&self) -> &str;
-    /// `if_index`.
-    fn index(&self) -> u32;
-    /// `if_flags`.
-    fn flags(&self) -> &IfFlagsCell;
-    /// `if_mtu`.
-    fn mtu(&self) -> u64;
-    /// Sets `if_mtu`.
-    fn set_mtu(&self, mtu: u64);
+/// The interface as the rest of the kernel sees it, whatever its driver (the host's
+/// [`IfHost`] view plus what the stack and tools use).
+pub trait IfnetDyn: IfHost {
     /// `if_type`.
     fn if_type(&self) -> u8;
     /// `if_baudrate`.
     fn baudrate(&self) -> u64;
     /// The counters.
     fn stats(&self) -> IfStats;
-    /// The address list, as a snapshot.
-    fn addrs(&self) -> Vec<IfAddr>;
-    /// Runs `f` on the address list.
-    fn with_addrs(&self, f: &mut dyn FnMut(&mut Vec<IfAddr>));
     /// `ifp->if_output(ifp, m, dst, NULL)`.
-    fn output(&self, m: Box<Mbuf>, dst: &mut SockAddr) -> Result;
-    /// `ifp->if_ioctl(ifp, cmd, data, cred)` (the driver alone; see [`ifioctl`]).
-    fn driver_ioctl(&self, cmd: u32, data: Option<&mut [u8]>, cred: &Ucred) -> Result;
+    fn output(&self, m: MbufBox, dst: &mut SockAddr) -> Result;
     /// `ifp->if_start(ifp)` with the interface serialized.
     fn start(&self);
     /// Runs `f` on the send queue with the interface serialized.
@@ -459,7 +290,7 @@ pub trait IfnetDyn: Send + Sync {
     fn kernel_handle(&self) -> Option<Kernel>;
 }
 
-impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
+impl<D: IfnetOps> IfHost for Ifnet<D> {
     fn name(&self) -> &str {
         &self.if_xname
     }
@@ -475,6 +306,24 @@ impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
     fn set_mtu(&self, mtu: u64) {
         self.if_mtu.store(mtu, Ordering::Relaxed)
     }
+    fn addrs(&self) -> Vec<IfAddr> {
+        self.if_addrs()
+    }
+    fn with_addrs(&self, f: &mut dyn FnMut(&mut Vec<IfAddr>)) {
+        f(&mut self.addrs.lock())
+    }
+    fn driver_ioctl(&self, cmd: u32, data: Option<&mut [u8]>, cred: &Ucred) -> Result {
+        self.in_context(|| D::if_ioctl(self, cmd, data, cred))
+    }
+    fn if_down(&self) {
+        if_down(self)
+    }
+    fn if_up(&self) {
+        if_up(self)
+    }
+}
+
+impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
     fn if_type(&self) -> u8 {
         self.if_type.load(Ordering::Relaxed)
     }
@@ -493,17 +342,8 @@ impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
             omcasts: self.if_omcasts.get(),
         }
     }
-    fn addrs(&self) -> Vec<IfAddr> {
-        self.if_addrs()
-    }
-    fn with_addrs(&self, f: &mut dyn FnMut(&mut Vec<IfAddr>)) {
-        f(&mut self.addrs.lock())
-    }
-    fn output(&self, m: Box<Mbuf>, dst: &mut SockAddr) -> Result {
+    fn output(&self, m: MbufBox, dst: &mut SockAddr) -> Result {
         self.in_context(|| D::if_output(self, m, dst, None))
-    }
-    fn driver_ioctl(&self, cmd: u32, data: Option<&mut [u8]>, cred: &Ucred) -> Result {
-        self.in_context(|| D::if_ioctl(self, cmd, data, cred))
     }
     fn start(&self) {
         self.in_context(|| {
@@ -523,11 +363,13 @@ impl<D: IfnetOps> IfnetDyn for Ifnet<D> {
     }
 }
 
-/// `if_attach(ifp, serializer)`: assigns the next interface index, puts an `AF_LINK`
-/// address at the head of the address list, sets the send-queue limit if unset, and links
-/// the interface into its kernel's list.
+/// `if_attach(ifp, serializer)`: puts an `AF_LINK` address at the head of the address
+/// list, sets the send-queue limit if unset, links the interface into its kernel's list
+/// and records the index it gets.
 pub fn if_attach<D: IfnetOps>(ifp: &Arc<Ifnet<D>>) {
-    let Some(k) = ifp.kernel() else { return };
+    if ifp.kernel().is_none() {
+        return;
+    }
     {
         let mut g = lock_ser(&ifp.ser);
         if g.if_snd.maxlen() == 0 {
@@ -541,13 +383,46 @@ pub fn if_attach<D: IfnetOps>(ifp: &Arc<Ifnet<D>>) {
             dstaddr: None,
         },
     );
-    let mut list = k.0.ifnets.lock();
-    ifp.if_index.store(list.len() as u32 + 1, Ordering::Relaxed);
-    list.push(ifp.clone() as Arc<dyn IfnetDyn>);
-    drop(list);
-    k.emit(|| Event::IfAttach {
-        ifname: ifp.if_xname.clone(),
-    });
+    let host: StdArc<dyn IfHost> = ifp.as_std().clone();
+    let dynifp: StdArc<dyn IfnetDyn> = ifp.as_std().clone();
+    let obj = StdArc::new(IfObj(Arc::from_std(dynifp)));
+    let index = door::ifnet_attach(host, obj);
+    ifp.if_index.store(index, Ordering::Relaxed);
+}
+
+/// `if_detach(ifp)`: takes the interface off its kernel's list, purges its send queue and
+/// clears `if_softc` (the driver's softc is then referenced only by its owner).
+pub fn if_detach<D: IfnetOps>(ifp: &Ifnet<D>) {
+    door::ifnet_detach(&ifp.kernel, ifp.if_index());
+    ifq_purge(&mut lock_ser(&ifp.ser).if_snd);
+    ifp.softc.lock().take();
+}
+
+/// What the host's interface list holds for typed lookups.
+struct IfObj(Arc<dyn IfnetDyn>);
+
+/// Typed views of the host's interface list.
+impl Kernel {
+    /// Every attached interface, in attach order.
+    pub fn ifnets(&self) -> Vec<Arc<dyn IfnetDyn>> {
+        self.iflist()
+            .slots()
+            .iter()
+            .filter_map(|s| s.obj.downcast_ref::<IfObj>().map(|o| o.0.clone()))
+            .collect()
+    }
+
+    /// The interface named `name` (`ifunit()`).
+    pub fn ifunit(&self, name: &str) -> Option<Arc<dyn IfnetDyn>> {
+        let s = self.iflist().find(name)?;
+        s.obj.downcast_ref::<IfObj>().map(|o| o.0.clone())
+    }
+}
+
+/// `ifioctl()`/`in_control()`: the generic layer (the host's, `host::ifnet::ifioctl`)
+/// around the driver's `if_ioctl`. Returns the status text for `SIOCGIFSTATUS`.
+pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> Result<String> {
+    door::ifioctl(ifp, cmd, arg, cred)
 }
 
 /// `bpfattach(ifp, dlt, hdrlen)`.
@@ -557,7 +432,7 @@ pub fn bpfattach(ifp: &dyn IfnetDyn, dlt: u32, hdrlen: u32) {
 
 fn emit(ifp: &dyn IfnetDyn, f: impl FnOnce() -> Event) {
     if let Some(k) = ifp.kernel_handle() {
-        k.emit(f);
+        k.downgrade().emit(f);
     }
 }
 
@@ -565,7 +440,7 @@ fn emit(ifp: &dyn IfnetDyn, f: impl FnOnce() -> Event) {
 pub fn if_down(ifp: &dyn IfnetDyn) {
     ifp.flags().remove(IfFlags::IFF_UP);
     emit(ifp, || Event::IfDown {
-        ifname: Arc::from(ifp.name()),
+        ifname: StdArc::from(ifp.name()),
     });
     ifp.with_snd(&mut |q| ifq_purge(q));
 }
@@ -575,7 +450,7 @@ pub fn if_up(ifp: &dyn IfnetDyn) {
     ifp.with_snd(&mut |q| ifq_purge(q));
     ifp.flags().insert(IfFlags::IFF_UP);
     emit(ifp, || Event::IfUp {
-        ifname: Arc::from(ifp.name()),
+        ifname: StdArc::from(ifp.name()),
     });
 }
 
@@ -596,167 +471,43 @@ pub fn if_purgeaddrs_nolink(ifp: &dyn IfnetDyn) {
     });
     for a in removed {
         emit(ifp, || Event::PurgeAddr {
-            ifname: Arc::from(ifp.name()),
-            addr: format!("{a}"),
+            ifname: StdArc::from(ifp.name()),
+            addr: a,
         });
     }
 }
 
 /// `if_printf(ifp, fmt, ...)`: prints `"IF: "` and the text on the console.
 pub fn if_printf(ifp: &dyn IfnetDyn, args: fmt::Arguments<'_>) {
-    let mut text = format!("{}: {}", ifp.name(), args);
+    let mut text = std::format!("{}: {}", ifp.name(), args);
     while text.ends_with('\n') {
         text.pop();
     }
     if let Some(k) = ifp.kernel_handle() {
-        k.0.log.lock().push(text.clone());
-        k.emit(|| Event::Kprintf { text });
+        k.console_push(text.clone());
+        k.downgrade().emit(|| Event::Kprintf { text });
     }
 }
 
-/// The argument of a generic interface ioctl ([`ifioctl`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IfIoctlArg {
-    /// No argument.
-    None,
-    /// An IPv4 address (`SIOCSIFADDR`, `SIOCSIFDSTADDR`).
-    Inet([u8; 4]),
-    /// An integer (`SIOCSIFFLAGS` flags, `SIOCSIFMTU`, raw commands' `ifr_mtu`).
-    Int(i32),
-}
-
-/// The result of [`ifioctl`] for `SIOCGIFSTATUS`: the status text; otherwise empty.
-pub type IfIoctlOut = String;
-
-/// `ifioctl()`/`in_control()`: the generic socket-ioctl layer around a driver's `if_ioctl`.
-///
-/// - `SIOCSIFADDR A`: root only (`EPERM`); adds an `AF_INET` address at the tail if none
-///   exists, sets it, calls the driver, and restores the old state if the driver fails.
-/// - `SIOCSIFDSTADDR A`: root only; `EADDRNOTAVAIL` without an `AF_INET` address; `EINVAL`
-///   without `IFF_POINTOPOINT`; sets the destination, calls the driver, restores on error.
-/// - `SIOCSIFFLAGS F`: root only; `if_down`/`if_up` on an `IFF_UP` transition (unless
-///   `IFF_SMART`), rewrites the changeable flags (`IFF_PPROMISC` forces `IFF_PROMISC`), calls
-///   the driver and ignores its result.
-/// - `SIOCSIFMTU N`: root only; `EINVAL` outside `IF_MINMTU..=IF_MAXMTU`; else the driver.
-/// - `SIOCADDMULTI`/`SIOCDELMULTI`: root only; `EOPNOTSUPP` without `IFF_MULTICAST`; the
-///   driver with no data, result ignored.
-/// - `SIOCGIFSTATUS`: a zeroed `struct ifstat` to the driver; returns its text.
-/// - anything else: the driver with a zeroed `ifreq` whose `ifr_mtu` is the `Int` argument.
-pub fn ifioctl(ifp: &dyn IfnetDyn, cmd: u32, arg: IfIoctlArg, cred: &Ucred) -> Result<String> {
-    let int = match arg {
-        IfIoctlArg::Int(v) => v,
-        _ => 0,
-    };
-    match cmd {
-        SIOCSIFADDR => {
-            priv_check_cred(cred, PRIV_ROOT, 0)?;
-            let IfIoctlArg::Inet(a) = arg else {
-                return Err(code::EINVAL);
-            };
-            set_addr_then_driver(ifp, cmd, cred, &mut |list| match list
-                .iter_mut()
-                .find(|x| x.family() == Some(AF_INET))
-            {
-                Some(x) => x.addr = Some(SockAddr::inet(a)),
-                None => list.push(IfAddr {
-                    addr: Some(SockAddr::inet(a)),
-                    dstaddr: None,
-                }),
-            })
-        }
-        SIOCSIFDSTADDR => {
-            priv_check_cred(cred, PRIV_ROOT, 0)?;
-            let IfIoctlArg::Inet(a) = arg else {
-                return Err(code::EINVAL);
-            };
-            if !ifp.addrs().iter().any(|x| x.family() == Some(AF_INET)) {
-                return Err(code::EADDRNOTAVAIL);
-            }
-            if !ifp.flags().get().contains(IfFlags::IFF_POINTOPOINT) {
-                return Err(code::EINVAL);
-            }
-            set_addr_then_driver(ifp, cmd, cred, &mut |list| {
-                if let Some(x) = list.iter_mut().find(|x| x.family() == Some(AF_INET)) {
-                    x.dstaddr = Some(SockAddr::inet(a));
-                }
-            })
-        }
-        SIOCSIFFLAGS => {
-            priv_check_cred(cred, PRIV_ROOT, 0)?;
-            let new = IfFlags::from_bits_retain(int as u32);
-            let old = ifp.flags().get();
-            if !old.contains(IfFlags::IFF_SMART) {
-                if old.contains(IfFlags::IFF_UP) && !new.contains(IfFlags::IFF_UP) {
-                    if_down(ifp);
-                } else if !old.contains(IfFlags::IFF_UP) && new.contains(IfFlags::IFF_UP) {
-                    if_up(ifp);
-                }
-            }
-            let cur = ifp.flags().get();
-            let mut f = (cur & IFF_CANTCHANGE) | (new - IFF_CANTCHANGE);
-            if f.contains(IfFlags::IFF_PPROMISC) {
-                f |= IfFlags::IFF_PROMISC;
-            } else {
-                f -= IfFlags::IFF_PROMISC;
-            }
-            ifp.flags().set(f);
-            let _ = ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred);
-            Ok(String::new())
-        }
-        SIOCSIFMTU => {
-            priv_check_cred(cred, PRIV_ROOT, 0)?;
-            if int < IF_MINMTU as i32 || int > IF_MAXMTU as i32 {
-                return Err(code::EINVAL);
-            }
-            ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred)
-                .map(|_| String::new())
-        }
-        SIOCADDMULTI | SIOCDELMULTI => {
-            priv_check_cred(cred, PRIV_ROOT, 0)?;
-            if !ifp.flags().get().contains(IfFlags::IFF_MULTICAST) {
-                return Err(code::EOPNOTSUPP);
-            }
-            let _ = ifp.driver_ioctl(cmd, None, cred);
-            Ok(String::new())
-        }
-        SIOCGIFSTATUS => {
-            let mut ifs = alloc::vec![0u8; IFSTAT_SIZE];
-            ifp.driver_ioctl(cmd, Some(&mut ifs), cred)?;
-            let ascii = &ifs[IFNAMSIZ..];
-            let end = ascii.iter().position(|&b| b == 0).unwrap_or(ascii.len());
-            Ok(String::from_utf8_lossy(&ascii[..end]).into_owned())
-        }
-        _ => ifp
-            .driver_ioctl(cmd, Some(&mut ifreq_with_mtu(int)), cred)
-            .map(|_| String::new()),
+/// `ifq_handoff(ifp, m, pa)`: enqueues `m` on `ifp`'s send queue (the caller holds the
+/// serializer, as in DragonFly) and, on success, counts the output bytes and multicasts and
+/// calls `if_start` unless `IFF_OACTIVE` is set. A full queue frees `m` and returns
+/// `ENOBUFS`.
+pub fn ifq_handoff<D: IfnetOps>(
+    ifp: &Ifnet<D>,
+    ser: &mut SerializeGuard<'_, D>,
+    m: MbufBox,
+    _pa: &AltqPktattr,
+) -> Result {
+    let len = m.pkthdr().map_or(0, |h| h.len) as u64;
+    let mcast = m.flags().contains(MbufFlags::M_MCAST);
+    ser.if_snd.enqueue(m)?;
+    ifp.if_obytes.add(len);
+    if mcast {
+        ifp.if_omcasts.inc();
     }
-}
-
-/// `in_control()`'s pattern: change the address list, call the driver with a zeroed
-/// `ifreq`, and put the old list back if the driver fails.
-fn set_addr_then_driver(
-    ifp: &dyn IfnetDyn,
-    cmd: u32,
-    cred: &Ucred,
-    edit: &mut dyn FnMut(&mut Vec<IfAddr>),
-) -> Result<String> {
-    let saved = ifp.addrs();
-    ifp.with_addrs(edit);
-    let r = ifp.driver_ioctl(cmd, Some(&mut ifreq_with_mtu(0)), cred);
-    if r.is_err() {
-        ifp.with_addrs(&mut |list| *list = saved.clone());
+    if !ifp.if_flags.get().contains(IfFlags::IFF_OACTIVE) {
+        D::if_start(ifp, ser);
     }
-    r.map(|_| String::new())
-}
-
-/// A zeroed `struct ifreq` whose `ifr_mtu` (the `int` at offset 16) is `mtu`.
-pub fn ifreq_with_mtu(mtu: i32) -> [u8; IFREQ_SIZE] {
-    let mut req = [0u8; IFREQ_SIZE];
-    req[IFNAMSIZ..IFNAMSIZ + 4].copy_from_slice(&mtu.to_ne_bytes());
-    req
-}
-
-/// `ifr->ifr_mtu`: the `int` at offset 16 of a `struct ifreq`; `EFAULT` if too short.
-pub fn ifr_mtu(data: &[u8]) -> Result<i32> {
-    data_i32(data.get(IFNAMSIZ..).ok_or(code::EFAULT)?)
+    Ok(())
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Interface send queues (`net/ifq_var.h`, the classic discipline of `net/if.c`), in their
 //! 2010–11 DragonFly form.
 //!
@@ -14,15 +15,13 @@
 //! The queue lives inside the interface's serialized state: it is reachable only through
 //! the guard of [`super::ifnet::ifnet_serialize_all`].
 
-use alloc::boxed::Box;
-use alloc::collections::VecDeque;
-use alloc::sync::{Arc, Weak};
+use std::collections::VecDeque;
+use std::sync::Arc;
 
-use super::ifnet::{IfFlags, Ifnet, IfnetOps, SerializeGuard};
-use super::mbuf::{Mbuf, MbufFlags};
-use crate::error::{code, Result};
-use crate::event::Event;
-use crate::kernel::{Kernel, KernelInner};
+use super::errno::ENOBUFS;
+use super::mbuf::{Mbuf, MbufBox};
+use crate::door::{Event, KernelRef};
+use crate::error::Result;
 
 /// `IFQ_MAXLEN` (`ifqmaxlen`): the default send-queue limit.
 pub const IFQ_MAXLEN: usize = 250;
@@ -36,8 +35,8 @@ pub const ALTQF_CLASSIFY: u32 = 0x04;
 /// `struct ifaltq`: a send queue.
 pub struct Ifq {
     ifname: Arc<str>,
-    kernel: Weak<KernelInner>,
-    q: VecDeque<Box<Mbuf>>,
+    kernel: KernelRef,
+    q: VecDeque<MbufBox>,
     maxlen: usize,
     drops: u64,
     altq_flags: u32,
@@ -53,7 +52,7 @@ pub struct AltqPktattr {
 }
 
 impl Ifq {
-    pub(crate) fn new(ifname: Arc<str>, kernel: Weak<KernelInner>) -> Self {
+    pub(crate) fn new(ifname: Arc<str>, kernel: KernelRef) -> Self {
         Ifq {
             ifname,
             kernel,
@@ -65,9 +64,7 @@ impl Ifq {
     }
 
     fn emit(&self, f: impl FnOnce() -> Event) {
-        if let Some(k) = Kernel::from_weak(&self.kernel) {
-            k.emit(f);
-        }
+        self.kernel.emit(f);
     }
 
     /// `ifq_len`: packets queued.
@@ -110,7 +107,7 @@ impl Ifq {
     }
 
     /// Classic enqueue: append, or free the packet and fail with `ENOBUFS` when full.
-    pub(crate) fn enqueue(&mut self, m: Box<Mbuf>) -> Result {
+    pub(crate) fn enqueue(&mut self, m: MbufBox) -> Result {
         if self.q.len() >= self.maxlen {
             let qlen = self.q.len();
             self.emit(|| Event::QueueFull {
@@ -118,7 +115,7 @@ impl Ifq {
                 qlen,
             });
             drop(m);
-            return Err(code::ENOBUFS);
+            return Err(ENOBUFS);
         }
         let (len, mbufs) = (m.pkthdr().map_or(0, |h| h.len), m.chain_count());
         self.q.push_back(m);
@@ -164,7 +161,7 @@ pub fn ifq_classify(ifq: &Ifq, _m: &Mbuf, af: u8, pa: &mut AltqPktattr) {
 }
 
 /// `ifq_dequeue(ifq, NULL)`: removes and returns the head packet.
-pub fn ifq_dequeue(ifq: &mut Ifq) -> Option<Box<Mbuf>> {
+pub fn ifq_dequeue(ifq: &mut Ifq) -> Option<MbufBox> {
     ifq.q.pop_front()
 }
 
@@ -191,25 +188,3 @@ pub fn if_drop(ifq: &mut Ifq) {
     ifq.drops += 1;
 }
 
-/// `ifq_handoff(ifp, m, pa)`: enqueues `m` on `ifp`'s send queue (the caller holds the
-/// serializer, as in DragonFly) and, on success, counts the output bytes and multicasts and
-/// calls `if_start` unless `IFF_OACTIVE` is set. A full queue frees `m` and returns
-/// `ENOBUFS`.
-pub fn ifq_handoff<D: IfnetOps>(
-    ifp: &Ifnet<D>,
-    ser: &mut SerializeGuard<'_, D>,
-    m: Box<Mbuf>,
-    _pa: &AltqPktattr,
-) -> Result {
-    let len = m.pkthdr().map_or(0, |h| h.len) as u64;
-    let mcast = m.flags().contains(MbufFlags::M_MCAST);
-    ser.if_snd.enqueue(m)?;
-    ifp.if_obytes.add(len);
-    if mcast {
-        ifp.if_omcasts.inc();
-    }
-    if !ifp.if_flags.get().contains(IfFlags::IFF_OACTIVE) {
-        D::if_start(ifp, ser);
-    }
-    Ok(())
-}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! ioctl command encoding (`sys/sys/ioccom.h`) and the generic ioctl numbers the tun
 //! driver handles (`sys/filio.h`, `sys/sockio.h`, `sys/ttycom.h`).
 //!

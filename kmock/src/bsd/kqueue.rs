@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! kqueue notes (`sys/event.h`, `kern_event.c`): the driver side of `kevent(2)`.
 //!
 //! BSD semantics mirrored:
@@ -10,13 +11,13 @@
 //! - `kqueue_register` checks a new knote once ([`Knote::check`]); a caller sees a knote
 //!   fire through [`Knote::activations`].
 
-use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc as StdArc;
+use std::vec::Vec;
 
-use crate::event::Event;
-use crate::sync::Mutex;
+use crate::door::{self, Event};
+use crate::sync::{Arc, Mutex};
 
 /// `EVFILT_READ`.
 pub const EVFILT_READ: i16 = -1;
@@ -74,7 +75,7 @@ impl core::fmt::Debug for Knote {
 impl Knote {
     /// A new knote with identifier `id` (chosen by the registrant) and filter `filter`.
     pub fn new(id: u64, filter: i16) -> Arc<Knote> {
-        Arc::new(Knote {
+        Arc::from_std(StdArc::new(Knote {
             id,
             kn_filter: filter,
             st: Mutex::new(KnoteState {
@@ -82,7 +83,7 @@ impl Knote {
                 hook: None,
             }),
             activations: AtomicU64::new(0),
-        })
+        }))
     }
 
     /// The registrant's identifier.
@@ -101,8 +102,8 @@ impl Knote {
     }
 
     /// Sets `kn_hook`.
-    pub fn set_hook(&self, hook: Arc<dyn Any + Send + Sync>) {
-        self.st.lock().hook = Some(hook);
+    pub fn set_hook<T: Any + Send + Sync>(&self, hook: Arc<T>) {
+        self.st.lock().hook = Some(hook.into_any());
     }
 
     /// `kn_hook`, downcast to the driver's type.
@@ -168,19 +169,16 @@ pub fn knote_remove(list: &KList, kn: &Knote) {
 #[doc(alias = "KNOTE")]
 pub fn knote(list: &KList, hint: i64) {
     let snapshot = list.snapshot();
-    let k = crate::kernel::current_kernel();
     for kn in snapshot {
         let ready = kn.check(hint);
         if ready {
             kn.activations.fetch_add(1, Ordering::SeqCst);
         }
-        if let Some(k) = &k {
-            k.emit(|| Event::Knote {
-                id: kn.id,
-                filter: kn.kn_filter,
-                ready,
-            });
-        }
+        door::emit(|| Event::Knote {
+            id: kn.id,
+            filter: kn.kn_filter,
+            ready,
+        });
     }
 }
 
@@ -204,7 +202,7 @@ mod tests {
 
     #[test]
     fn insert_knote_detach() {
-        let l = Arc::new(KList::new());
+        let l = Arc::new(KList::new(), crate::alloc::flags::GFP_KERNEL).unwrap();
         let a = Knote::new(1, EVFILT_READ);
         let b = Knote::new(2, EVFILT_WRITE);
         for kn in [&a, &b] {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! mbufs: packet memory (`sys/sys/mbuf.h`, `kern/uipc_mbuf.c`).
 //!
 //! BSD semantics mirrored, with DragonFly x86_64 sizes of the 2010–11 era:
@@ -11,37 +12,24 @@
 //!   may fail. [`m_prepend_hdr`] is `M_PREPEND`, [`m_pullup`], [`m_adj`], [`m_free`],
 //!   [`m_freem`] keep their BSD contracts.
 //!
-//! Ownership replaces the C's discipline: a chain is a `Box<Mbuf>`; dropping it frees every
+//! Ownership replaces the C's discipline: a chain is a `MbufBox`; dropping it frees every
 //! mbuf of it (`m_freem`); functions that may free or replace the head (`M_PREPEND`,
-//! `m_pullup`) take the chain and give back `Option<Box<Mbuf>>`, as the C macros reassign
+//! `m_pullup`) take the chain and give back `Option<MbufBox>`, as the C macros reassign
 //! the pointer. Use after free and double free cannot be written.
 //!
 //! Every mbuf is counted in its kernel's [`MbufZone`] (live count, bytes, total allocated,
 //! optionally the set of live ids) so tests can assert that nothing leaked. mbufs are
 //! numbered from 1 in allocation order; numbers are never reused.
 
-use alloc::boxed::Box;
-use alloc::collections::BTreeSet;
-use alloc::sync::{Arc, Weak};
-use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use core::panic::Location;
+use std::sync::Arc as StdArc;
+use std::vec::Vec;
 
+use crate::alloc::KBox;
+use crate::door::{self, MbufTag, MbufZone};
 use crate::error::{code, Result};
-use crate::event::Event;
-use crate::kernel::{Kernel, KernelInner};
-use crate::sync::Mutex;
 
-/// `MSIZE`: bytes of one mbuf, header included.
-pub const MSIZE: usize = 256;
-/// `MLEN`: data bytes of an mbuf without a packet header.
-pub const MLEN: usize = 120;
-/// `MHLEN`: data bytes of an mbuf with a packet header.
-pub const MHLEN: usize = 56;
-/// `MINCLSIZE`: the smallest size worth a cluster.
-pub const MINCLSIZE: usize = MHLEN + 1;
-/// `max_protohdr`: the largest protocol header `m_pullup` gathers in one go.
-pub const MAX_PROTOHDR: usize = 60;
+pub use super::param::{MAX_PROTOHDR, MHLEN, MINCLSIZE, MLEN, MSIZE};
 /// Offset of the packet-header data area (`m_pktdat`) inside the buffer (`m_dat`).
 const PKTDAT: usize = MLEN - MHLEN;
 
@@ -103,149 +91,33 @@ pub struct PktHdr {
     pub len: usize,
 }
 
-/// One mbuf. Owned as `Box<Mbuf>`; its successors hang off [`Mbuf::next`].
+/// One mbuf. Owned as `MbufBox`; its successors hang off [`Mbuf::next`].
 ///
 /// # Invariants
 ///
 /// `data + len <= MLEN` (the valid bytes lie inside the buffer); `data >= MLEN - MHLEN`
 /// while `M_PKTHDR` is set; the mbuf is counted live in `zone` until dropped.
 pub struct Mbuf {
-    next: Option<Box<Mbuf>>,
+    next: Option<MbufBox>,
     data: usize,
     len: usize,
     flags: MbufFlags,
     mtype: MbufType,
     pkthdr: PktHdr,
     dat: [u8; MLEN],
-    id: u64,
-    zone: Arc<MbufZone>,
+    tag: MbufTag,
 }
 
-/// mbuf accounting of one kernel.
-pub struct MbufZone {
-    kernel: OnceLock<Weak<KernelInner>>,
-    next_id: AtomicU64,
-    live: AtomicUsize,
-    allocated: AtomicU64,
-    /// The armed failure: 0 when disarmed, else how many allocations until it fires.
-    failalloc: AtomicU32,
-    track: AtomicBool,
-    live_ids: Mutex<BTreeSet<u64>>,
-}
+/// An owned mbuf (`struct mbuf *`): the handle the driver holds. Dropping it frees the
+/// mbuf and the rest of its chain (`m_freem`).
+pub type MbufBox = KBox<Mbuf>;
 
-/// A snapshot of [`MbufZone`] counters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MbufStats {
-    /// mbufs allocated and not yet freed.
-    pub live: usize,
-    /// Bytes they occupy (`live * MSIZE`).
-    pub live_bytes: usize,
-    /// mbufs ever allocated.
-    pub allocated: u64,
-}
-
+/// Environment allocations (a test, the network stack) on a kernel's zone.
 impl MbufZone {
-    pub(crate) fn new() -> Self {
-        MbufZone {
-            kernel: OnceLock::new(),
-            next_id: AtomicU64::new(1),
-            live: AtomicUsize::new(0),
-            allocated: AtomicU64::new(0),
-            failalloc: AtomicU32::new(0),
-            track: AtomicBool::new(false),
-            live_ids: Mutex::new(BTreeSet::new()),
-        }
-    }
-
-    pub(crate) fn attach_kernel(&self, k: Weak<KernelInner>) {
-        let _ = self.kernel.set(k);
-    }
-
-    /// Current counters.
-    pub fn stats(&self) -> MbufStats {
-        let live = self.live.load(Ordering::SeqCst);
-        MbufStats {
-            live,
-            live_bytes: live * MSIZE,
-            allocated: self.allocated.load(Ordering::SeqCst),
-        }
-    }
-
-    /// mbufs allocated and not yet freed.
-    pub fn live(&self) -> usize {
-        self.live.load(Ordering::SeqCst)
-    }
-
-    /// Arms (`Some(n)`, n ≥ 1) or disarms (`None`) an injected failure: the n-th next
-    /// allocation through [`m_get`], [`m_gethdr`], [`m_prepend`] or [`m_pullup`] fails,
-    /// once. Environment allocations ([`MbufZone::alloc_env`]) are not counted.
-    pub fn set_failalloc(&self, n: Option<u32>) {
-        self.failalloc.store(n.unwrap_or(0), Ordering::SeqCst);
-    }
-
-    /// Starts (or stops) remembering the ids of live mbufs, for leak reports.
-    pub fn track_ids(&self, on: bool) {
-        self.track.store(on, Ordering::SeqCst);
-        if !on {
-            self.live_ids.lock().clear();
-        }
-    }
-
-    /// Ids of live mbufs, ascending (only those allocated while tracking was on).
-    pub fn live_ids(&self) -> Vec<u64> {
-        self.live_ids.lock().iter().copied().collect()
-    }
-
-    fn make(self: &Arc<Self>, hdr: bool) -> Box<Mbuf> {
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        self.live.fetch_add(1, Ordering::SeqCst);
-        self.allocated.fetch_add(1, Ordering::SeqCst);
-        if self.track.load(Ordering::SeqCst) {
-            self.live_ids.lock().insert(id);
-        }
-        Box::new(Mbuf {
-            next: None,
-            data: if hdr { PKTDAT } else { 0 },
-            len: 0,
-            flags: if hdr {
-                MbufFlags::M_PKTHDR
-            } else {
-                MbufFlags::empty()
-            },
-            mtype: if hdr {
-                MbufType::Header
-            } else {
-                MbufType::Data
-            },
-            pkthdr: PktHdr::default(),
-            dat: [0; MLEN],
-            id,
-            zone: self.clone(),
-        })
-    }
-
-    /// Allocation with failure injection (what the kernel's allocators do).
-    fn alloc(self: &Arc<Self>, hdr: bool, _how: MbWait) -> Option<Box<Mbuf>> {
-        // One atomic load when nothing is armed: the per-packet paths pay no lock.
-        if self.failalloc.load(Ordering::Relaxed) != 0 {
-            let prev = self
-                .failalloc
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-            if prev == Ok(1) {
-                let what = if hdr { "m_gethdr" } else { "m_get" };
-                if let Some(k) = self.kernel.get().and_then(Kernel::from_weak) {
-                    k.emit(|| Event::AllocFail { what });
-                }
-                return None;
-            }
-        }
-        Some(self.make(hdr))
-    }
-
     /// An allocation by the environment (a test, the network stack): never fails and is
     /// not counted by [`MbufZone::set_failalloc`].
-    pub fn alloc_env(self: &Arc<Self>, pkthdr: bool) -> Box<Mbuf> {
-        self.make(pkthdr)
+    pub fn alloc_env(self: &StdArc<Self>, pkthdr: bool) -> MbufBox {
+        KBox::new_unaccounted(Mbuf::fresh(pkthdr, door::mbuf_env_tag(self)))
     }
 
     /// Builds a packet from `bytes` as the environment would: a packet-header mbuf with
@@ -254,11 +126,11 @@ impl MbufZone {
     /// one `min(MLEN, rest)`. Fails with `EINVAL` if `lead > MHLEN`, if `segs` do not add up
     /// to `bytes.len()`, or if a segment exceeds its mbuf.
     pub fn packet_from(
-        self: &Arc<Self>,
+        self: &StdArc<Self>,
         bytes: &[u8],
         lead: usize,
         segs: Option<&[usize]>,
-    ) -> Result<Box<Mbuf>> {
+    ) -> Result<MbufBox> {
         if lead > MHLEN {
             return Err(code::EINVAL);
         }
@@ -290,11 +162,11 @@ impl MbufZone {
         }
         // Build back to front so each mbuf can own its successor.
         let mut off = bytes.len();
-        let mut tail: Option<Box<Mbuf>> = None;
-        let mut ms: Vec<Box<Mbuf>> = Vec::with_capacity(sizes.len());
+        let mut tail: Option<MbufBox> = None;
+        let mut ms: Vec<MbufBox> = Vec::with_capacity(sizes.len());
         // Allocate in order (ids ascend along the chain), fill, then link.
         for (i, &n) in sizes.iter().enumerate() {
-            let mut m = self.make(i == 0);
+            let mut m = self.alloc_env(i == 0);
             if i == 0 {
                 m.data += lead;
             }
@@ -303,7 +175,8 @@ impl MbufZone {
         }
         for (m, &n) in ms.iter_mut().zip(sizes.iter()).rev() {
             off -= n;
-            m.dat[m.data..m.data + n].copy_from_slice(&bytes[off..off + n]);
+            let d = m.data;
+            m.dat[d..d + n].copy_from_slice(&bytes[off..off + n]);
             m.len = n;
         }
         while let Some(mut m) = ms.pop() {
@@ -315,18 +188,47 @@ impl MbufZone {
         Ok(head)
     }
 
-    fn freed(&self, id: u64) {
-        self.live.fetch_sub(1, Ordering::SeqCst);
-        if self.track.load(Ordering::SeqCst) {
-            self.live_ids.lock().remove(&id);
+}
+
+impl Mbuf {
+    /// A fresh mbuf: a packet header's data at `m_pktdat`, a plain one's at `m_dat`.
+    fn fresh(hdr: bool, tag: MbufTag) -> Mbuf {
+        Mbuf {
+            next: None,
+            data: if hdr { PKTDAT } else { 0 },
+            len: 0,
+            flags: if hdr {
+                MbufFlags::M_PKTHDR
+            } else {
+                MbufFlags::empty()
+            },
+            mtype: if hdr {
+                MbufType::Header
+            } else {
+                MbufType::Data
+            },
+            pkthdr: PktHdr::default(),
+            dat: [0; MLEN],
+            tag,
         }
     }
 }
 
+/// Allocates an mbuf in the current kernel (or, outside any, in `like`'s zone), charged to
+/// call site `site`.
+fn alloc(
+    hdr: bool,
+    _how: MbWait,
+    like: Option<&MbufTag>,
+    site: &'static Location<'static>,
+) -> Option<MbufBox> {
+    let tag = door::mbuf_alloc(hdr, like, site)?;
+    Some(KBox::new_unaccounted(Mbuf::fresh(hdr, tag)))
+}
+
 impl Drop for Mbuf {
     fn drop(&mut self) {
-        self.zone.freed(self.id);
-        // Free the rest of the chain iteratively: a long chain must not recurse deeply.
+        // The tag returns to the zone as the fields drop. Free the rest of the chain iteratively: a long chain must not recurse deeply.
         let mut next = self.next.take();
         while let Some(mut m) = next {
             next = m.next.take();
@@ -337,12 +239,12 @@ impl Drop for Mbuf {
 impl core::fmt::Debug for Mbuf {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Mbuf")
-            .field("id", &self.id)
+            .field("id", &self.tag.id())
             .field("data", &self.data)
             .field("len", &self.len)
             .field("flags", &self.flags)
             .field("pkthdr", &self.pkthdr)
-            .field("next", &self.next.as_ref().map(|n| n.id))
+            .field("next", &self.next.as_ref().map(|n| n.tag.id()))
             .finish()
     }
 }
@@ -350,7 +252,7 @@ impl core::fmt::Debug for Mbuf {
 impl Mbuf {
     /// The mbuf's number in its zone (`#N` in leak reports).
     pub fn id(&self) -> u64 {
-        self.id
+        self.tag.id()
     }
 
     /// `m_len`: valid bytes in this mbuf.
@@ -493,17 +395,17 @@ impl Mbuf {
     }
 
     /// The `m_next` slot itself, for building chains in place (the C's `mp = &m->m_next`).
-    pub fn next_slot(&mut self) -> &mut Option<Box<Mbuf>> {
+    pub fn next_slot(&mut self) -> &mut Option<MbufBox> {
         &mut self.next
     }
 
     /// Unlinks and returns the rest of the chain.
-    pub fn take_next(&mut self) -> Option<Box<Mbuf>> {
+    pub fn take_next(&mut self) -> Option<MbufBox> {
         self.next.take()
     }
 
     /// Links `next` behind this mbuf, returning what was linked before.
-    pub fn set_next(&mut self, next: Option<Box<Mbuf>>) -> Option<Box<Mbuf>> {
+    pub fn set_next(&mut self, next: Option<MbufBox>) -> Option<MbufBox> {
         core::mem::replace(&mut self.next, next)
     }
 
@@ -554,32 +456,30 @@ impl<'a> Iterator for MbufIter<'a> {
     }
 }
 
-fn current_zone() -> Option<Arc<MbufZone>> {
-    crate::kernel::with_current_kernel(|k| k.0.mbufs.clone())
-}
-
 /// `MGETHDR(m, how, type)`: a packet-header mbuf from the current kernel's zone, data
 /// offset at `m_pktdat`, `m_len` and `pkthdr.len` 0. `None` if the allocation fails (or
 /// outside a kernel context).
 #[doc(alias = "MGETHDR")]
-pub fn m_gethdr(how: MbWait, _ty: MbufType) -> Option<Box<Mbuf>> {
-    current_zone()?.alloc(true, how)
+#[track_caller]
+pub fn m_gethdr(how: MbWait, _ty: MbufType) -> Option<MbufBox> {
+    alloc(true, how, None, Location::caller())
 }
 
 /// `MGET(m, how, type)`: a plain mbuf, data offset at `m_dat`.
 #[doc(alias = "MGET")]
-pub fn m_get(how: MbWait, _ty: MbufType) -> Option<Box<Mbuf>> {
-    current_zone()?.alloc(false, how)
+#[track_caller]
+pub fn m_get(how: MbWait, _ty: MbufType) -> Option<MbufBox> {
+    alloc(false, how, None, Location::caller())
 }
 
 /// `m_free(m)`: frees one mbuf and returns its successor.
 #[allow(clippy::boxed_local)] // the Box is the mbuf being freed: ownership is the point
-pub fn m_free(mut m: Box<Mbuf>) -> Option<Box<Mbuf>> {
+pub fn m_free(mut m: MbufBox) -> Option<MbufBox> {
     m.next.take()
 }
 
 /// `m_freem(m)`: frees the whole chain.
-pub fn m_freem(m: Box<Mbuf>) {
+pub fn m_freem(m: MbufBox) {
     drop(m)
 }
 
@@ -589,14 +489,14 @@ pub fn m_freem(m: Box<Mbuf>) {
 ///
 /// Unlike the C, a `len` larger than the new mbuf's data area ([`MHLEN`] for a packet
 /// header, [`MLEN`] otherwise) fails instead of overrunning the mbuf.
-pub fn m_prepend(mut m: Box<Mbuf>, len: usize, how: MbWait) -> Option<Box<Mbuf>> {
+#[track_caller]
+pub fn m_prepend(mut m: MbufBox, len: usize, how: MbWait) -> Option<MbufBox> {
     let hdr = m.flags.contains(MbufFlags::M_PKTHDR);
     let cap = if hdr { MHLEN } else { MLEN };
     if len > cap {
         return None;
     }
-    let zone = m.zone.clone();
-    let mut mn = zone.alloc(hdr, how)?;
+    let mut mn = alloc(hdr, how, Some(&m.tag), Location::caller())?;
     if hdr {
         m.move_pkthdr_to(&mut mn);
     }
@@ -613,7 +513,8 @@ pub fn m_prepend(mut m: Box<Mbuf>, len: usize, how: MbWait) -> Option<Box<Mbuf>>
 /// when the leading space allows, else through [`m_prepend`] — and adds `plen` to the
 /// packet header's length. `None` (chain freed) if an allocation was needed and failed.
 #[doc(alias = "M_PREPEND")]
-pub fn m_prepend_hdr(mut m: Box<Mbuf>, plen: usize, how: MbWait) -> Option<Box<Mbuf>> {
+#[track_caller]
+pub fn m_prepend_hdr(mut m: MbufBox, plen: usize, how: MbWait) -> Option<MbufBox> {
     if m.leading_space() >= plen {
         m.data -= plen;
         m.len += plen;
@@ -633,11 +534,12 @@ pub fn m_prepend_hdr(mut m: Box<Mbuf>, plen: usize, how: MbWait) -> Option<Box<M
 /// As in DragonFly, the head is topped up in place only if it has a successor and room;
 /// otherwise (a single-mbuf chain included) a new mbuf takes the packet header and up to
 /// `max(len, MAX_PROTOHDR)` bytes.
-pub fn m_pullup(mut n: Box<Mbuf>, len: usize) -> Option<Box<Mbuf>> {
-    let zone = n.zone.clone();
+#[track_caller]
+pub fn m_pullup(mut n: MbufBox, len: usize) -> Option<MbufBox> {
+    let site = Location::caller();
     let mut want = len as isize;
-    let mut m: Box<Mbuf>;
-    let mut rest: Option<Box<Mbuf>>;
+    let mut m: MbufBox;
+    let mut rest: Option<MbufBox>;
     if n.data + len < MLEN && n.next.is_some() {
         if n.len >= len {
             return Some(n);
@@ -650,7 +552,7 @@ pub fn m_pullup(mut n: Box<Mbuf>, len: usize) -> Option<Box<Mbuf>> {
             return None;
         }
         let hdr = n.flags.contains(MbufFlags::M_PKTHDR);
-        m = zone.alloc(hdr, MbWait::DontWait)?;
+        m = alloc(hdr, MbWait::DontWait, Some(&n.tag), site)?;
         m.len = 0;
         if hdr {
             n.move_pkthdr_to(&mut m);

@@ -1,8 +1,12 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The BSD kernel services: the API a real-kernel port of the tun driver re-implements.
 //!
-//! Every item here uses only `core` and `alloc` types in its signature, allocates
-//! fallibly where the BSD call can fail (`MB_DONTWAIT` mbufs), and answers bad input with an
-//! errno instead of panicking. Each module states the DragonFly semantics it mirrors and
+//! This is the API half: handle types, functions, constants and the DragonFly semantics in
+//! the docs. It reaches the implementation only through [`crate::door`]. It allocates
+//! fallibly where the BSD call can fail (`MB_DONTWAIT` mbufs) and answers bad input with an
+//! errno instead of panicking. The leaf modules ([`errno`], [`param`], [`ifdefs`],
+//! [`ioccom`], [`socket`], [`cred`], [`uio`]) import no service: they are the vocabulary
+//! both the API and an implementation read, like C headers. Each module states the DragonFly semantics it mirrors and
 //! carries the DragonFly names as `#[doc(alias)]` where the Rust name differs.
 //!
 //! | module | DragonFly APIs provided |
@@ -28,6 +32,8 @@
 pub mod bpf;
 pub mod cred;
 pub mod devfs;
+pub mod errno;
+pub mod ifdefs;
 pub mod ifnet;
 pub mod ifq;
 #[allow(non_snake_case)]
@@ -35,6 +41,7 @@ pub mod ioccom;
 pub mod kqueue;
 pub mod mbuf;
 pub mod netisr;
+pub mod param;
 pub mod proc;
 pub mod sigio;
 pub mod sleep;

@@ -10,12 +10,9 @@
 //! - `pgsigio(&sigio, sig, 0)`: signals the owner process, or every member of the owner
 //!   group (ascending pid), each only if the setter is root or has the same uid.
 
-use alloc::vec::Vec;
-
 use crate::bsd::cred::Ucred;
+use crate::door::{self, Event};
 use crate::error::{code, Result};
-use crate::event::Event;
-use crate::kernel::{current, Kernel};
 use crate::sync::Mutex;
 
 /// `SIGIO`.
@@ -56,88 +53,84 @@ impl SigioSlot {
     }
 }
 
-fn emit_unset(k: Option<&Kernel>, old: Option<Sigio>) {
-    if let (Some(k), Some(o)) = (k, old) {
-        k.emit(|| Event::Funsetown { pgid: o.sio_pgid });
+fn emit_unset(old: Option<Sigio>) {
+    if let Some(o) = old {
+        door::emit(|| Event::Funsetown { pgid: o.sio_pgid });
     }
 }
 
 /// `funsetown(&sigio)`: removes the owner, if any.
 pub fn funsetown(slot: &SigioSlot) {
     let old = slot.owner.lock().take();
-    emit_unset(current().map(|c| c.kernel).as_ref(), old);
+    emit_unset(old);
 }
 
-/// `fgetown(&sigio)`: the owner's pgid, 0 if none.
+/// `fgetown(&sigio)`: the owner (a pid, or minus a process group id), or 0.
 pub fn fgetown(slot: &SigioSlot) -> i32 {
     slot.get().map_or(0, |s| s.sio_pgid)
 }
 
-/// `fsetown(pgid, &sigio)`: sets the owner on behalf of the current process.
+/// `fsetown(pgid, &sigio)`: sets the owner to process `pgid` (> 0) or process group
+/// `-pgid` (< 0); 0 removes it. `ESRCH` if no such process or group exists, `EPERM` if it
+/// is in another session than the caller's.
 pub fn fsetown(pgid: i32, slot: &SigioSlot) -> Result {
     if pgid == 0 {
         funsetown(slot);
         return Ok(());
     }
-    let ctx = current().ok_or(code::ESRCH)?;
-    let k = ctx.kernel.clone();
-    let cred;
-    {
-        let procs = k.0.procs.lock();
-        let me = procs.get(ctx.pid).ok_or(code::ESRCH)?;
-        cred = me.cred();
-        let sess = if pgid > 0 {
-            procs.get(pgid).ok_or(code::ESRCH)?.sess
-        } else {
-            procs
-                .pgrp_session(pgid.checked_neg().ok_or(code::ESRCH)?)
-                .ok_or(code::ESRCH)?
-        };
-        if sess != me.sess {
-            return Err(code::EPERM);
-        }
+    let cur = door::curproc().ok_or(code::ESRCH)?;
+    let me = door::proc_lookup(cur.pid).ok_or(code::ESRCH)?;
+    let sess = if pgid > 0 {
+        door::proc_lookup(pgid).ok_or(code::ESRCH)?.sess
+    } else {
+        door::pgrp_session(pgid.checked_neg().ok_or(code::ESRCH)?).ok_or(code::ESRCH)?
+    };
+    if sess != me.sess {
+        return Err(code::EPERM);
     }
     let old = slot.owner.lock().replace(Sigio {
         sio_pgid: pgid,
-        sio_ucred: cred,
+        sio_ucred: me.cred,
     });
-    emit_unset(Some(&k), old);
+    emit_unset(old);
     Ok(())
 }
 
-/// `pgsigio(&sigio, sig, checkctty)`: sends `sig` to the owner.
+/// `pgsigio(&sigio, sig, checkctty)`: sends `sig` to the owner process, or to every member
+/// of the owner group, that the setter may signal (`CANSIGIO`: root, or the same uid).
 pub fn pgsigio(slot: &SigioSlot, sig: i32, _checkctty: i32) {
     let Some(owner) = slot.get() else { return };
-    let Some(k) = current().map(|c| c.kernel) else {
-        return;
-    };
-    let mut sent: Vec<(i32, Option<i32>)> = Vec::new();
-    {
-        let mut procs = k.0.procs.lock();
-        let targets: Vec<i32> = if owner.sio_pgid > 0 {
-            alloc::vec![owner.sio_pgid]
-        } else {
-            procs.pgrp_members(owner.sio_pgid.wrapping_neg())
-        };
-        for pid in targets {
-            if let Some(p) = procs.get_mut(pid) {
-                // CANSIGIO: the setter is root or has the target's uid.
-                if owner.sio_ucred.cr_uid == 0 || owner.sio_ucred.cr_uid == p.uid {
-                    p.received.push(sig);
-                    let grp = (owner.sio_pgid < 0).then(|| owner.sio_pgid.wrapping_neg());
-                    sent.push((pid, grp));
-                }
+    let may = |p: &door::ProcInfo| owner.sio_ucred.cr_uid == 0 || owner.sio_ucred.cr_uid == p.cred.cr_uid;
+    if owner.sio_pgid > 0 {
+        if let Some(p) = door::proc_lookup(owner.sio_pgid) {
+            if may(&p) {
+                door::psignal(p.pid, sig);
+                door::emit(|| Event::Sigio {
+                    pid: p.pid,
+                    pgrp: None,
+                    sig,
+                });
             }
         }
-    }
-    for (pid, pgrp) in sent {
-        k.emit(|| Event::Sigio { pid, pgrp, sig });
+    } else {
+        let pgrp = owner.sio_pgid.wrapping_neg();
+        door::pgrp_members(pgrp, &mut |p| {
+            if may(p) {
+                door::psignal(p.pid, sig);
+                door::emit(|| Event::Sigio {
+                    pid: p.pid,
+                    pgrp: Some(pgrp),
+                    sig,
+                });
+            }
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Kernel;
 
     #[test]
     fn owners_checks_and_delivery() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tsleep`/`wakeup`: sleeping on a wait channel (`kern_synch.c`).
 //!
 //! BSD semantics mirrored:
@@ -18,12 +19,8 @@
 //!   that sleeps hands the turn back to the runner, and woken sleepers run only when the
 //!   runner resumes them. Scenario transcripts are deterministic this way.
 
-use alloc::vec::Vec;
-use std::sync::{Condvar, Mutex as StdMutex, MutexGuard};
-
-use crate::error::{code, Result};
-use crate::event::Event;
-use crate::kernel::{current, Kernel};
+use crate::door;
+use crate::error::Result;
 
 /// `PCATCH`: a signal interrupts the sleep.
 pub const PCATCH: i32 = 0x100;
@@ -31,84 +28,6 @@ pub const PCATCH: i32 = 0x100;
 /// The address of `ident`, used as a wait channel.
 pub fn chan<T: ?Sized>(ident: &T) -> usize {
     (ident as *const T).cast::<()>() as usize
-}
-
-#[derive(Debug)]
-pub(crate) struct Sleeper {
-    pub(crate) tid: u64,
-    pub(crate) pid: i32,
-    pub(crate) ident: usize,
-    pub(crate) wmesg: &'static str,
-    pub(crate) woken: bool,
-    pub(crate) signal: Option<bool>,
-    pub(crate) catch: bool,
-}
-
-/// Whose turn it is in turn-taking mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Turn {
-    Runner,
-    Thread(u64),
-}
-
-pub(crate) struct SleepState {
-    pub(crate) sleepers: Vec<Sleeper>,
-    pub(crate) turn_taking: bool,
-    pub(crate) turn: Turn,
-    pub(crate) finished: Vec<u64>,
-}
-
-/// The kernel's sleep queues.
-pub(crate) struct SleepQueues {
-    pub(crate) state: StdMutex<SleepState>,
-    pub(crate) cv: Condvar,
-}
-
-impl SleepQueues {
-    pub(crate) fn new() -> Self {
-        SleepQueues {
-            state: StdMutex::new(SleepState {
-                sleepers: Vec::new(),
-                turn_taking: false,
-                turn: Turn::Runner,
-                finished: Vec::new(),
-            }),
-            cv: Condvar::new(),
-        }
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, SleepState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn wait<'a>(&self, g: MutexGuard<'a, SleepState>) -> MutexGuard<'a, SleepState> {
-        self.cv.wait(g).unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A signal for process `pid`: every interruptible sleeper of it is marked.
-    pub(crate) fn signal_pid(&self, _k: &Kernel, pid: i32, restart: bool) {
-        let mut st = self.lock();
-        for s in st.sleepers.iter_mut().filter(|s| s.pid == pid && s.catch) {
-            s.signal.get_or_insert(restart);
-        }
-        drop(st);
-        self.cv.notify_all();
-    }
-
-    /// A signal for one sleeping thread. Fails with `ESRCH` if it is not sleeping
-    /// interruptibly.
-    pub(crate) fn signal_tid(&self, tid: u64, restart: bool) -> Result {
-        let mut st = self.lock();
-        let s = st
-            .sleepers
-            .iter_mut()
-            .find(|s| s.tid == tid && s.catch)
-            .ok_or(code::ESRCH)?;
-        s.signal = Some(restart);
-        drop(st);
-        self.cv.notify_all();
-        Ok(())
-    }
 }
 
 /// `tsleep(ident, flags, wmesg, timo)` with an interlock.
@@ -125,91 +44,21 @@ pub fn tsleep<T: ?Sized, L>(
     _timo: i32,
     interlock: L,
 ) -> Result {
-    let Some(ctx) = current() else {
-        drop(interlock);
-        return Err(code::EINVAL);
-    };
-    let k = &ctx.kernel;
-    let q = &k.0.sleepq;
-    let ident = chan(ident);
-    let catch = flags & PCATCH != 0;
-    let mut st = q.lock();
-    if catch {
-        let pending = k.0.procs.lock().get(ctx.pid).and_then(|p| p.pending);
-        if let Some(restart) = pending {
-            drop(st);
-            drop(interlock);
-            return Err(if restart { code::ERESTART } else { code::EINTR });
-        }
-    }
-    st.sleepers.push(Sleeper {
-        tid: ctx.tid,
-        pid: ctx.pid,
-        ident,
-        wmesg,
-        woken: false,
-        signal: None,
-        catch,
-    });
-    k.emit(|| Event::Sleep { ident, wmesg });
-    drop(interlock);
-    q.cv.notify_all();
-    if st.turn_taking {
-        // Hand the turn back to the runner and wait until it resumes this thread.
-        st.turn = Turn::Runner;
-        q.cv.notify_all();
-        while st.turn != Turn::Thread(ctx.tid) {
-            st = q.wait(st);
-        }
-    } else {
-        loop {
-            let s = st.sleepers.iter().find(|s| s.tid == ctx.tid);
-            match s {
-                Some(s) if s.woken || s.signal.is_some() => break,
-                None => break,
-                _ => st = q.wait(st),
-            }
-        }
-    }
-    let pos = st.sleepers.iter().position(|s| s.tid == ctx.tid);
-    let me = pos.map(|p| st.sleepers.remove(p));
-    match me {
-        Some(Sleeper {
-            woken: false,
-            signal: Some(restart),
-            ..
-        }) => Err(if restart { code::ERESTART } else { code::EINTR }),
-        _ => Ok(()),
-    }
+    door::tsleep(chan(ident), flags & PCATCH != 0, wmesg, interlock)
 }
 
 /// `wakeup(ident)`: wakes every thread sleeping on `ident`. Returns how many it woke
 /// (sleepers already woken and not yet run are not counted again).
 pub fn wakeup<T: ?Sized>(ident: &T) -> usize {
-    let ident = chan(ident);
-    let Some(k) = crate::kernel::current_kernel() else {
-        return 0;
-    };
-    let q = &k.0.sleepq;
-    let mut st = q.lock();
-    let mut n = 0;
-    for s in st
-        .sleepers
-        .iter_mut()
-        .filter(|s| s.ident == ident && !s.woken && s.signal.is_none())
-    {
-        s.woken = true;
-        n += 1;
-    }
-    k.emit(|| Event::Wakeup { ident, woken: n });
-    drop(st);
-    q.cv.notify_all();
-    n
+    door::wakeup(chan(ident))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bsd::errno::ERESTART;
+    use crate::error::code;
+    use crate::Kernel;
     use crate::sync::Mutex;
     use std::sync::Arc;
 
@@ -230,7 +79,7 @@ mod tests {
         });
         // Wait until the thread sleeps.
         loop {
-            if k.0.sleepq.lock().sleepers.len() == 1 {
+            if k.sleepers().len() == 1 {
                 break;
             }
             std::thread::yield_now();
@@ -251,7 +100,7 @@ mod tests {
         let x = 0u8;
         assert_eq!(tsleep(&x, PCATCH, "t", 0, ()), Err(code::EINTR));
         k.post_signal(1, true).unwrap();
-        assert_eq!(tsleep(&x, PCATCH, "t", 0, ()), Err(code::ERESTART));
+        assert_eq!(tsleep(&x, PCATCH, "t", 0, ()), Err(ERESTART));
     }
 
     #[test]
@@ -265,7 +114,7 @@ mod tests {
             tsleep(&x, PCATCH, "t", 0, ())
         });
         loop {
-            if k.0.sleepq.lock().sleepers.len() == 1 {
+            if k.sleepers().len() == 1 {
                 break;
             }
             std::thread::yield_now();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Socket addresses (`sys/socket.h`, `netinet/in.h`): BSD's `struct sockaddr` with its
 //! length byte `sa_len`.
 

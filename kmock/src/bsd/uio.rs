@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `struct uio` and `uiomove`: moving bytes between the kernel and a user buffer
 //! (`sys/uio.h`, `kern_subr.c`).
 //!

@@ -1,10 +1,15 @@
-//! Locks and condition variables, as `kernel::sync` in Rust-for-Linux.
+// SPDX-License-Identifier: BSD-2-Clause
+//! Reference counting, locks and condition variables, as `kernel::sync` in Rust-for-Linux.
 //!
+//! [`Arc`] is fallible to create and has no `Weak`.
 //! [`Mutex`] and [`SpinLock`] hand out guards; [`CondVar::wait`] and
 //! [`CondVar::wait_interruptible`] release the guard's lock while sleeping and take it again
 //! before returning, so no notification can slip between the check and the sleep. The
 //! userspace implementation sits on `std::sync`; a poisoned lock (a panicking holder) is
 //! taken over rather than propagated, as a kernel lock has no poisoning.
+
+mod arc;
+pub use arc::Arc;
 
 use core::ops::{Deref, DerefMut};
 use std::sync as stdsync;
@@ -143,7 +148,7 @@ impl CondVar {
     /// arrives) when the current process has a signal pending, like
     /// Rust-for-Linux's `wait_interruptible` (and BSD's `PCATCH`).
     pub fn wait_interruptible<'a, T>(&self, guard: &mut Guard<'a, T>) -> bool {
-        if crate::kernel::current_signal_pending() {
+        if crate::door::signal_pending() {
             return true;
         }
         let g = guard.take_inner();
@@ -154,7 +159,7 @@ impl CondVar {
             .wait_timeout(g, Duration::from_millis(10))
             .unwrap_or_else(|e| e.into_inner());
         guard.inner = Some(reborrow(g));
-        crate::kernel::current_signal_pending()
+        crate::door::signal_pending()
     }
 
     /// Wakes one waiter.
@@ -172,35 +177,37 @@ fn reborrow<'a, T>(g: stdsync::MutexGuard<'a, T>) -> stdsync::MutexGuard<'a, T> 
     g
 }
 
-/// `new_mutex!(value)`: a [`Mutex`] holding `value`, as Rust-for-Linux's macro (which also
-/// names the lock class; lock classes are not modelled here).
+/// `new_mutex!(value, "name")`: an initializer of a [`Mutex`] holding `value`, as
+/// Rust-for-Linux's macro (which also names the lock class; lock classes are not modelled
+/// here). Run it with `KBox::pin_init` or `Arc::pin_init`.
 #[macro_export]
 macro_rules! new_mutex {
-    ($value:expr $(, $name:literal)? $(,)?) => {
-        $crate::sync::Mutex::new($value)
-    };
+    ($value:expr $(, $name:literal)? $(,)?) => {{
+        let v = $value;
+        move || ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::Mutex::new(v))
+    }};
 }
 
-/// `new_spinlock!(value)`: a [`SpinLock`] holding `value`.
+/// `new_spinlock!(value, "name")`: an initializer of a [`SpinLock`] holding `value`.
 #[macro_export]
 macro_rules! new_spinlock {
-    ($value:expr $(, $name:literal)? $(,)?) => {
-        $crate::sync::SpinLock::new($value)
-    };
+    ($value:expr $(, $name:literal)? $(,)?) => {{
+        let v = $value;
+        move || ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::SpinLock::new(v))
+    }};
 }
 
-/// `new_condvar!()`: a [`CondVar`].
+/// `new_condvar!("name")`: an initializer of a [`CondVar`].
 #[macro_export]
 macro_rules! new_condvar {
     ($($name:literal)? $(,)?) => {
-        $crate::sync::CondVar::new()
+        || ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::CondVar::new())
     };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[test]
     fn mutex_guards_and_do_unlocked() {
@@ -218,9 +225,10 @@ mod tests {
 
     #[test]
     fn constructor_macros() {
-        let m = crate::new_mutex!(5u8, "m");
-        let s = crate::new_spinlock!(6u8);
-        let _c = crate::new_condvar!("c");
+        use crate::alloc::{flags::GFP_KERNEL, KBox};
+        let m = KBox::pin_init(crate::new_mutex!(5u8, "m"), GFP_KERNEL).unwrap();
+        let s = Arc::pin_init(crate::new_spinlock!(6u8), GFP_KERNEL).unwrap();
+        let _c = KBox::pin_init(crate::new_condvar!("c"), GFP_KERNEL).unwrap();
         assert_eq!((*m.lock(), *s.lock()), (5, 6));
     }
 
@@ -240,7 +248,7 @@ mod tests {
 
     #[test]
     fn condvar_wakes_a_waiter() {
-        let pair = Arc::new((Mutex::new(false), CondVar::new()));
+        let pair = std::sync::Arc::new((Mutex::new(false), CondVar::new()));
         let p2 = pair.clone();
         let t = std::thread::spawn(move || {
             *p2.0.lock() = true;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Turn-taking kernel threads: deterministic runs for scenario runners and tests.
 //!
 //! In turn-taking mode exactly one kernel thread runs at a time. The *runner* (the thread
@@ -8,14 +9,14 @@
 //! sleeps through the real sleep queue: only the choice of who runs is taken away from the
 //! OS scheduler.
 
-use alloc::sync::Arc;
-use alloc::vec::Vec;
+use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 use std::thread::JoinHandle;
+use std::vec::Vec;
 
-use crate::bsd::sleep::Turn;
+use super::kernel::{new_tid, Kernel};
+use super::sleepq::Turn;
 use crate::error::{code, Result};
-use crate::kernel::{new_tid, Kernel};
 
 /// A kernel thread started with [`Kernel::kthread_spawn`].
 pub struct Kthread<T> {
@@ -160,6 +161,7 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bsd::errno::ERESTART;
     use crate::bsd::sleep::{tsleep, wakeup, PCATCH};
     use std::sync::Arc;
 
@@ -197,7 +199,7 @@ mod tests {
         k.kthread_interrupt(th.tid(), true).unwrap();
         assert_eq!(
             k.kthread_resume(&mut th).unwrap(),
-            KthreadState::Done(Err(code::ERESTART))
+            KthreadState::Done(Err(ERESTART))
         );
         assert!(k.kthread_resume(&mut th).is_err());
     }

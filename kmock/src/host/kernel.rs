@@ -1,32 +1,35 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The kernel instance and the current context.
 //!
 //! One [`Kernel`] value owns everything a real kernel keeps in globals: the devfs table, the
 //! interface list, the netisr queues, the mbuf zone and its accounting, the process table,
-//! the sysctl tree, the sleep queues and the event sink. Tests create their own kernel, so
-//! `cargo test` runs them in parallel with no shared mutable state.
+//! the sysctl tree, the sleep queues, the allocation-failure plan and the event sink. Tests
+//! create their own kernel, so `cargo test` runs them in parallel with no shared state.
 //!
 //! A thread enters a kernel as a process with [`Kernel::enter`]; until the returned
-//! [`ContextGuard`] drops, BSD services called on that thread find their kernel, `curproc`
+//! [`ContextGuard`] drops, services called on that thread find their kernel, `curproc`
 //! and its credentials there (BSD's `curthread`/`curproc`, Rust-for-Linux's `current!()`).
 
-use alloc::collections::BTreeMap;
-use alloc::string::String;
-use alloc::sync::{Arc, Weak};
-use alloc::vec::Vec;
 use core::cell::RefCell;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::panic::Location;
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::string::String;
+use std::sync::{Arc, Mutex, Weak};
+use std::vec::Vec;
 
+use super::devfs::Devfs;
+use super::event::{Event, EventSink};
+use super::faults::AllocFaults;
+use super::ifnet::IfList;
+use super::mbuf::MbufZone;
+use super::netisr::Netisr;
+use super::proc::ProcTable;
+use super::sleepq::SleepQueues;
+use super::sync::lock;
+use super::sysctl::SysctlInt;
 use crate::bsd::cred::Ucred;
-use crate::bsd::devfs::Devfs;
-use crate::bsd::ifnet::IfnetDyn;
-use crate::bsd::mbuf::MbufZone;
-use crate::bsd::netisr::Netisr;
-use crate::bsd::proc::ProcTable;
-use crate::bsd::sleep::SleepQueues;
-use crate::bsd::sysctl::SysctlInt;
 use crate::error::{code, Result};
-use crate::event::Event;
-use crate::sync::Mutex;
 
 static NEXT_KERNEL_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_TID: AtomicU64 = AtomicU64::new(1);
@@ -39,34 +42,40 @@ pub(crate) struct KernelInner {
     pub(crate) id: u64,
     pub(crate) mbufs: Arc<MbufZone>,
     pub(crate) devfs: Devfs,
-    pub(crate) ifnets: Mutex<Vec<Arc<dyn IfnetDyn>>>,
+    pub(crate) ifnets: IfList,
     pub(crate) netisr: Netisr,
     pub(crate) procs: Mutex<ProcTable>,
     pub(crate) sysctls: Mutex<BTreeMap<String, Arc<SysctlInt>>>,
     pub(crate) sleepq: SleepQueues,
-    pub(crate) events: EventSink,
+    pub(crate) faults: Arc<AllocFaults>,
+    pub(crate) events: Arc<EventSink>,
     pub(crate) log: Mutex<Vec<String>>,
 }
 
-/// Where events go: recorded in order while recording is on.
-pub(crate) struct EventSink {
-    on: AtomicBool,
-    log: Mutex<Vec<Event>>,
-}
+/// A handle on a kernel that does not keep it alive (for objects that remember the kernel
+/// they were made in; the host's own business, never seen by the driver).
+#[derive(Clone, Default)]
+pub struct KernelRef(Weak<KernelInner>);
 
-impl EventSink {
-    pub(crate) fn new() -> Self {
-        EventSink {
-            on: AtomicBool::new(false),
-            log: Mutex::new(Vec::new()),
+impl KernelRef {
+    /// The kernel, if it still exists.
+    pub fn upgrade(&self) -> Option<Kernel> {
+        self.0.upgrade().map(Kernel)
+    }
+
+    /// Enters the kernel as `pid` unless the calling thread is already inside it.
+    pub(crate) fn enter_if_outside(&self, pid: i32) -> Option<ContextGuard> {
+        match (current(), self.upgrade()) {
+            (Some(c), Some(k)) if c.kernel.id() == k.id() => None,
+            (None, Some(k)) => Some(k.enter(pid)),
+            _ => None,
         }
     }
 
-    /// Records the event built by `f`, if recording is on (`f` is not called otherwise).
+    /// Records an event in this kernel.
     pub(crate) fn emit(&self, f: impl FnOnce() -> Event) {
-        if self.on.load(Ordering::Acquire) {
-            let e = f();
-            self.log.lock().push(e);
+        if let Some(k) = self.0.upgrade() {
+            k.events.emit(f);
         }
     }
 }
@@ -80,21 +89,21 @@ impl Default for Kernel {
 impl Kernel {
     /// Boots an empty kernel: no processes, devices, interfaces or sysctls.
     pub fn new() -> Kernel {
-        let events = EventSink::new();
-        let k = Kernel(Arc::new(KernelInner {
+        let events = Arc::new(EventSink::new());
+        let faults = Arc::new(AllocFaults::new());
+        Kernel(Arc::new(KernelInner {
             id: NEXT_KERNEL_ID.fetch_add(1, Ordering::Relaxed),
-            mbufs: Arc::new(MbufZone::new()),
+            mbufs: Arc::new(MbufZone::new(events.clone(), faults.clone())),
             devfs: Devfs::new(),
-            ifnets: Mutex::new(Vec::new()),
+            ifnets: IfList::new(),
             netisr: Netisr::new(),
             procs: Mutex::new(ProcTable::default()),
             sysctls: Mutex::new(BTreeMap::new()),
             sleepq: SleepQueues::new(),
+            faults,
             events,
             log: Mutex::new(Vec::new()),
-        }));
-        k.0.mbufs.attach_kernel(Arc::downgrade(&k.0));
-        k
+        }))
     }
 
     /// A number that identifies this kernel among all kernels of the process.
@@ -102,12 +111,9 @@ impl Kernel {
         self.0.id
     }
 
-    pub(crate) fn downgrade(&self) -> Weak<KernelInner> {
-        Arc::downgrade(&self.0)
-    }
-
-    pub(crate) fn from_weak(w: &Weak<KernelInner>) -> Option<Kernel> {
-        w.upgrade().map(Kernel)
+    /// A handle that does not keep the kernel alive.
+    pub fn downgrade(&self) -> KernelRef {
+        KernelRef(Arc::downgrade(&self.0))
     }
 
     /// Makes the calling thread run as process `pid` in this kernel until the guard drops.
@@ -135,19 +141,19 @@ impl Kernel {
 
     /// Turns event recording on or off (off at boot).
     pub fn record_events(&self, on: bool) {
-        self.0.events.on.store(on, Ordering::Release);
+        self.0.events.set_recording(on);
     }
 
     /// Takes every event recorded so far, oldest first.
     pub fn take_events(&self) -> Vec<Event> {
-        core::mem::take(&mut *self.0.events.log.lock())
+        self.0.events.take()
     }
 
     pub(crate) fn emit(&self, f: impl FnOnce() -> Event) {
         self.0.events.emit(f)
     }
 
-    /// The mbuf zone: accounting, leak checks and failure injection.
+    /// The mbuf zone: accounting, leak checks and mbuf failure injection.
     pub fn mbufs(&self) -> &Arc<MbufZone> {
         &self.0.mbufs
     }
@@ -162,60 +168,46 @@ impl Kernel {
         &self.0.netisr
     }
 
-    /// Every attached interface, in attach order.
-    pub fn ifnets(&self) -> Vec<Arc<dyn IfnetDyn>> {
-        self.0.ifnets.lock().clone()
-    }
-
-    /// The interface named `name` (`ifunit()`).
-    pub fn ifunit(&self, name: &str) -> Option<Arc<dyn IfnetDyn>> {
-        self.0
-            .ifnets
-            .lock()
-            .iter()
-            .find(|i| i.name() == name)
-            .cloned()
+    /// The interface list.
+    pub fn iflist(&self) -> &IfList {
+        &self.0.ifnets
     }
 
     /// Looks up an integer sysctl by its dotted name (`"debug.if_tun_debug"`).
     pub fn sysctl(&self, name: &str) -> Option<Arc<SysctlInt>> {
-        self.0.sysctls.lock().get(name).cloned()
+        lock(&self.0.sysctls).get(name).cloned()
     }
 
     /// Creates process `pid` (or changes it) with the given process group, session and uid.
     pub fn proc_set(&self, pid: i32, pgrp: i32, sess: i32, uid: u32) -> Result {
-        self.0.procs.lock().set(pid, pgrp, sess, uid)
+        lock(&self.0.procs).set(pid, pgrp, sess, uid)
     }
 
     /// Process `pid`'s process group, session and uid.
     pub fn proc_info(&self, pid: i32) -> Option<(i32, i32, u32)> {
-        self.0
-            .procs
-            .lock()
+        lock(&self.0.procs)
             .get(pid)
             .map(|p| (p.pgrp, p.sess, p.uid))
     }
 
     /// Number of processes.
     pub fn proc_count(&self) -> usize {
-        self.0.procs.lock().len()
+        lock(&self.0.procs).len()
     }
 
     /// The credentials of process `pid`.
     pub fn proc_cred(&self, pid: i32) -> Option<Ucred> {
-        self.0.procs.lock().get(pid).map(|p| p.cred())
+        lock(&self.0.procs).get(pid).map(|p| p.cred())
     }
 
     /// Whether process `pid` exists.
     pub fn proc_exists(&self, pid: i32) -> bool {
-        self.0.procs.lock().get(pid).is_some()
+        lock(&self.0.procs).get(pid).is_some()
     }
 
     /// The signals delivered to process `pid` so far (by `pgsigio` and `psignal`).
     pub fn proc_signals(&self, pid: i32) -> Vec<i32> {
-        self.0
-            .procs
-            .lock()
+        lock(&self.0.procs)
             .get(pid)
             .map(|p| p.received.clone())
             .unwrap_or_default()
@@ -225,24 +217,71 @@ impl Kernel {
     /// (`tsleep` with `PCATCH`, `CondVar::wait_interruptible`) return early.
     pub fn post_signal(&self, pid: i32, restart: bool) -> Result {
         {
-            let mut procs = self.0.procs.lock();
+            let mut procs = lock(&self.0.procs);
             let p = procs.get_mut(pid).ok_or(code::ESRCH)?;
             p.pending = Some(restart);
         }
-        self.0.sleepq.signal_pid(self, pid, restart);
+        self.0.sleepq.signal_pid(pid, restart);
         Ok(())
     }
 
     /// Clears a pending signal of process `pid` (the signal was "delivered").
     pub fn clear_signal(&self, pid: i32) {
-        if let Some(p) = self.0.procs.lock().get_mut(pid) {
+        if let Some(p) = lock(&self.0.procs).get_mut(pid) {
             p.pending = None;
         }
     }
 
     /// Lines printed by `kprintf`/`pr_*!` on this kernel's console, oldest first.
     pub fn console(&self) -> Vec<String> {
-        self.0.log.lock().clone()
+        lock(&self.0.log).clone()
+    }
+
+    /// Appends a line to the console.
+    pub(crate) fn console_push(&self, line: String) {
+        lock(&self.0.log).push(line);
+    }
+
+    /// Makes the `n`-th allocation from now (n ≥ 1) fail, once: any `KBox`, `KVec`,
+    /// `Arc` or mbuf allocation made in this kernel counts. `n == 0` disarms.
+    pub fn fail_alloc_nth(&self, n: u64) {
+        self.0.faults.arm_nth(n);
+    }
+
+    /// Makes every allocation whose call site (`file:line:column`) ends with `site` fail,
+    /// until [`Kernel::clear_alloc_faults`]. `"if_tun.rs:210"` names a line of the driver.
+    pub fn fail_alloc_at(&self, site: &str) {
+        self.0.faults.arm_site(site);
+    }
+
+    /// Disarms every injected allocation failure.
+    pub fn clear_alloc_faults(&self) {
+        self.0.faults.clear();
+    }
+
+    /// Allocations made in this kernel so far (each `KBox`/`KVec` growth/`Arc`/mbuf).
+    pub fn alloc_count(&self) -> u64 {
+        self.0.faults.count()
+    }
+
+    /// Injected failures that fired so far.
+    pub fn alloc_failures(&self) -> u64 {
+        self.0.faults.fired()
+    }
+
+    /// Starts (or stops) recording the call site of every allocation.
+    pub fn trace_allocs(&self, on: bool) {
+        self.0.faults.trace(on);
+    }
+
+    /// The call sites recorded since tracing started, in allocation order.
+    pub fn alloc_trace(&self) -> Vec<String> {
+        self.0.faults.take_trace()
+    }
+
+    /// Whether an allocation at `site` must fail (the door's `alloc_fails`).
+    pub(crate) fn alloc_fails(&self, site: &'static Location<'static>) -> bool {
+        self.0.faults.fails(site, &self.0.events)
     }
 }
 
@@ -286,10 +325,10 @@ pub(crate) fn current() -> Option<Context> {
     CURRENT.with(|c| c.borrow().last().cloned())
 }
 
-/// Runs `f` on the calling thread's kernel without cloning the context (for per-packet
-/// paths); `None` outside any kernel.
-pub(crate) fn with_current_kernel<R>(f: impl FnOnce(&Kernel) -> R) -> Option<R> {
-    CURRENT.with(|c| c.borrow().last().map(|ctx| f(&ctx.kernel)))
+/// Runs `f` on the calling thread's context without cloning it (for per-packet paths);
+/// `None` outside any kernel.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+    CURRENT.with(|c| c.borrow().last().map(f))
 }
 
 /// The calling thread's kernel, if it has entered one.
@@ -299,15 +338,19 @@ pub fn current_kernel() -> Option<Kernel> {
 
 /// Whether the current process has a signal pending.
 pub(crate) fn current_signal_pending() -> bool {
-    match current() {
-        Some(ctx) => ctx
-            .kernel
-            .0
-            .procs
-            .lock()
+    with_current(|ctx| {
+        lock(&ctx.kernel.0.procs)
             .get(ctx.pid)
-            .map(|p| p.pending.is_some())
-            .unwrap_or(false),
-        None => false,
-    }
+            .is_some_and(|p| p.pending.is_some())
+    })
+    .unwrap_or(false)
+}
+
+/// A bpf attachment point whose events go to `kernel` (or nowhere, if it is gone).
+pub(crate) fn new_bpf(ifname: Arc<str>, kernel: &KernelRef) -> Arc<super::bpf::BpfIf> {
+    let events = match kernel.0.upgrade() {
+        Some(k) => k.events.clone(),
+        None => Arc::new(EventSink::new()),
+    };
+    Arc::new(super::bpf::BpfIf::new(ifname, events))
 }

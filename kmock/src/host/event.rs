@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! What the kernel reports: a typed record of every side effect a test, a transcript or a
 //! narrator may want to see.
 //!
@@ -6,9 +7,14 @@
 //! runner turns events into lines, tests assert on them, the demo narrates them. Recording
 //! is off by default, so the per-packet paths pay only an atomic load for it.
 
-use alloc::string::String;
-use alloc::sync::Arc;
-use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use std::string::String;
+use std::sync::{Arc, Mutex};
+use std::vec::Vec;
+
+use super::sync::lock;
+
+use crate::bsd::ifdefs::IfAddr;
 
 /// One side effect inside the kernel, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,12 +71,12 @@ pub enum Event {
         /// Interface name.
         ifname: Arc<str>,
     },
-    /// `if_purgeaddrs_nolink()` removed an address, described as `inet:A>B`, `inet6`, `null`.
+    /// `if_purgeaddrs_nolink()` removed an address.
     PurgeAddr {
         /// Interface name.
         ifname: Arc<str>,
-        /// The removed address, in the transcript's notation.
-        addr: String,
+        /// The removed address.
+        addr: IfAddr,
     },
     /// `wakeup(ident)` woke `woken` sleepers.
     Wakeup {
@@ -134,9 +140,48 @@ pub enum Event {
         /// The packet's bytes.
         data: Vec<u8>,
     },
-    /// An armed allocation failure fired in `what` (`"m_get"` or `"m_gethdr"`).
+    /// An armed mbuf allocation failure fired in `what` (`"m_get"` or `"m_gethdr"`).
     AllocFail {
         /// The allocator that failed.
         what: &'static str,
     },
+    /// An injected allocation failure ([`crate::Kernel::fail_alloc_nth`],
+    /// [`crate::Kernel::fail_alloc_at`]) fired.
+    InjectedFail {
+        /// The allocation's number in this kernel (1-based).
+        nth: u64,
+        /// Its call site, `file:line:column`.
+        site: String,
+    },
+}
+
+/// Where a kernel's events go: recorded in order while recording is on.
+pub struct EventSink {
+    on: AtomicBool,
+    log: Mutex<Vec<Event>>,
+}
+
+impl EventSink {
+    pub(crate) fn new() -> Self {
+        EventSink {
+            on: AtomicBool::new(false),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Records the event built by `f`, if recording is on (`f` is not called otherwise).
+    pub(crate) fn emit(&self, f: impl FnOnce() -> Event) {
+        if self.on.load(Ordering::Acquire) {
+            let e = f();
+            lock(&self.log).push(e);
+        }
+    }
+
+    pub(crate) fn set_recording(&self, on: bool) {
+        self.on.store(on, Ordering::Release);
+    }
+
+    pub(crate) fn take(&self) -> Vec<Event> {
+        core::mem::take(&mut *lock(&self.log))
+    }
 }
