@@ -15,7 +15,7 @@ use std::sync::Arc;
 use if_tun::abi::TunInfo;
 use if_tun::{TunFlags, TunModule, TunSoftc};
 use kmock::bsd::bpf::BpfListener;
-use kmock::bsd::devfs::File;
+use kmock::bsd::devfs::{DevIoctlArgs, DevOps, File};
 use kmock::bsd::ifnet::{ifioctl, IfAddr, IfIoctlArg, IfnetDyn};
 use kmock::bsd::ioccom::*;
 use kmock::bsd::kqueue::{Knote, EVFILT_READ, EVFILT_WRITE};
@@ -58,7 +58,7 @@ impl BpfListener for NullListener {
 /// A scenario run in progress.
 pub struct Sim {
     k: Kernel,
-    _module: LoadedModule<TunModule>,
+    module: LoadedModule<TunModule>,
     cur: i32,
     fds: BTreeMap<String, Arc<File>>,
     jobs: Vec<Job>,
@@ -140,7 +140,7 @@ impl Sim {
         k.take_events();
         Sim {
             k,
-            _module: module,
+            module,
             cur: 100,
             fds: BTreeMap::new(),
             jobs: Vec::new(),
@@ -382,6 +382,22 @@ impl Sim {
             .ok_or_else(|| format!("{dev} is not open"))
     }
 
+    /// `d_ioctl` on the descriptor's device as process `pid`, bypassing the generic ioctl
+    /// layer of [`File::ioctl_as`] (which takes `FIONBIO` by number). kmock's `File` has no
+    /// such path and `Cdev` does not expose its ops, so this calls the loaded module's
+    /// `tun_ops` (the ops of every tun node) the way `File::ioctl_as` calls the node's.
+    fn driver_ioctl(&self, f: &File, pid: i32, cmd: u32, data: &mut [u8]) -> Result<(), Error> {
+        let _ctx = self.k.enter(pid);
+        let cred = self.k.proc_cred(pid).ok_or(kmock::error::code::ESRCH)?;
+        self.module.get().ops().d_ioctl(&mut DevIoctlArgs {
+            a_dev: f.dev(),
+            a_cmd: cmd,
+            a_data: data,
+            a_fflag: 0,
+            a_cred: &cred,
+        })
+    }
+
     fn ifp(&self, name: &str) -> Result<Arc<dyn IfnetDyn>, String> {
         self.k
             .ifunit(name)
@@ -542,13 +558,17 @@ impl Sim {
                     _ => {}
                 }
                 let pid = self.cur;
+                // Only the *name* FIONBIO is the generic layer's (§4): the descriptor's
+                // ioctl handles it without calling the driver. Every other request, a raw
+                // number included whatever its value (0x8004667e too), goes to d_ioctl
+                // directly, as the oracle's `d->si_ops->d_ioctl(&a)` does.
                 let r = if matches!(req, IoctlReq::Fionbio(_)) {
                     f.ioctl_as(pid, cmd, &mut buf)
                 } else {
                     self.traced(
                         "tunioctl",
                         &dev,
-                        |_| f.ioctl_as(pid, cmd, &mut buf),
+                        |s| s.driver_ioctl(&f, pid, cmd, &mut buf),
                         |r| res_str(*r),
                     )
                 };
