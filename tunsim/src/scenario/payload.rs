@@ -1,6 +1,6 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Value syntaxes of the tun scenario language: numbers, IPv4 addresses,
-//! interface flag sets, sockaddr specs, payload tokens, and the hex format
-//! of byte strings in transcripts.
+//! interface flag sets, sockaddr specs and payload tokens.
 //!
 //! Everything here follows the reference interpreter
 //! (`shared/oracle/src/interp.c`) to the byte, including the corners of the
@@ -319,33 +319,10 @@ pub fn parse_payload(tokens: &[&str]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Formats bytes as lower-case hex in 4-byte groups separated by one
-/// space: `45000014 00000000 40fd`.  Empty input gives "".
-pub fn hex_groups(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2 + bytes.len() / 4);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && i % 4 == 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// The tail a transcript line gets for a byte string: `": "` and
-/// [`hex_groups`], or nothing at all for zero bytes (the oracle's
-/// `km_hexdump`).
-pub fn hex_suffix(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", hex_groups(bytes))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::transcript::hex_groups;
 
     #[test]
     fn numbers_decimal_and_hex() {
@@ -519,17 +496,5 @@ mod tests {
         assert_eq!(ipv4_checksum(&[0x12, 0x34, 0x56]), !0x1234);
         // total length is truncated to 16 bits
         assert_eq!(&ip4_header([0; 4], [0; 4], 0x10014)[2..4], &[0, 0x14]);
-    }
-
-    #[test]
-    fn hex_formatting() {
-        assert_eq!(hex_groups(&[]), "");
-        assert_eq!(hex_groups(&[0xca, 0xfe]), "cafe");
-        assert_eq!(
-            hex_groups(&[0x45, 0, 0, 0x14, 0, 0, 0, 0, 0x40, 0xfd]),
-            "45000014 00000000 40fd"
-        );
-        assert_eq!(hex_suffix(&[]), "");
-        assert_eq!(hex_suffix(&[1, 2, 3, 4, 5]), ": 01020304 05");
     }
 }
