@@ -22,7 +22,7 @@ pub(crate) fn is_c_space(c: char) -> bool {
 
 /// Splits input text into the lines the oracle's `fgets` loop sees: each
 /// ends after a `\n`, or after [`MAX_LINE`] bytes (moved back to a UTF-8
-/// boundary if needed).  The `\n` is kept; [`parse_line`] trims it.
+/// boundary if needed).  The `\n` is kept; [`parse_line`](super::parser::parse_line) trims it.
 pub fn split_lines(input: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = input;

@@ -9,8 +9,8 @@
 //! kernel threads run in kmock's turn-taking mode: a read that sleeps in `tsleep` hands the
 //! turn back and becomes a job; woken jobs run after the command, in job order.
 //!
-//! The executor is split by command group: [`device`] (§4), [`interface`] (§5, bpf, ALTQ),
-//! [`jobs`] (read jobs, `interrupt`, `wait`) and [`harness`] (processes, `failalloc`,
+//! The executor is split by command group: `device` (§4), `interface` (§5, bpf, ALTQ),
+//! `jobs` (read jobs, `interrupt`, `wait`) and `harness` (processes, `failalloc`,
 //! `show`, `mbufs`). Lines are formatted by [`transcript`](crate::scenario::transcript);
 //! leaks are counted by [`leaks`](crate::scenario::leaks).
 
