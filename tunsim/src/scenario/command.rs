@@ -1,30 +1,24 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //! The commands of the tun scenario language, as the parser produces them: one validated,
 //! typed [`Command`] per command line (or the harness error it prints), with the language's
-//! limits and the ioctl names it knows.
+//! limits and the ioctl names it knows. The numbers behind the names are the driver's
+//! (`if_tun::abi`) and kmock's (`kmock::bsd::ioccom`).
+
+use if_tun::abi::{
+    FIOASYNC, FIOGETOWN, FIONBIO, FIONREAD, FIOSETOWN, TIOCGPGRP, TIOCSIG, TIOCSPGRP, TUNGDEBUG,
+    TUNGIFHEAD, TUNGIFINFO, TUNSDEBUG, TUNSIFHEAD, TUNSIFINFO, TUNSIFMODE, TUNSIFPID, TUNSLMODE,
+};
+use kmock::bsd::ioccom::IOC_OUT;
+use kmock::bsd::socket::{AF_INET, AF_INET6, AF_UNSPEC};
 
 /// Most payload tokens `if_output` keeps (the rest are ignored).
 pub const MAX_PAYLOAD_TOKENS: usize = 512;
 /// Most mbufs in an `if_output` chain (explicit or computed).
 pub const MAX_SEGS: usize = 512;
-/// Data bytes of a packet-header mbuf.
-pub const MHLEN: usize = 56;
-/// Data bytes of a plain mbuf.
-pub const MLEN: usize = 120;
 /// Largest `read` length and `failalloc` count.
 pub const MAX_READ: usize = 1_000_000;
 /// Largest pid `proc` accepts.
 pub const MAX_PID: i64 = 99_999;
-/// The `IOC_OUT` bit of an ioctl number: a raw `ioctl` with it set
-/// prints `ok value=V`.
-pub const IOC_OUT: u32 = 0x4000_0000;
-/// `SIOCGIFMTU` = `_IOWR('i', 51, struct ifreq)`, passed raw by `ifioctl`.
-pub const SIOCGIFMTU: u32 = 0xc020_6933;
-/// `EVFILT_READ`.
-pub const EVFILT_READ: i16 = -1;
-/// `EVFILT_WRITE`.
-pub const EVFILT_WRITE: i16 = -2;
-
 /// One input line, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
@@ -155,23 +149,23 @@ impl NamedIoctl {
     fn info(self) -> (&'static str, u32, ArgKind) {
         use ArgKind as K;
         match self {
-            NamedIoctl::TunSDebug => ("TUNSDEBUG", 0x8004_745a, K::IntIn),
-            NamedIoctl::TunGDebug => ("TUNGDEBUG", 0x4004_7459, K::IntOut),
-            NamedIoctl::TunSIfInfo => ("TUNSIFINFO", 0x8008_745b, K::InfoIn),
-            NamedIoctl::TunGIfInfo => ("TUNGIFINFO", 0x4008_745c, K::InfoOut),
-            NamedIoctl::TunSLMode => ("TUNSLMODE", 0x8004_745d, K::IntIn),
-            NamedIoctl::TunSIfMode => ("TUNSIFMODE", 0x8004_745e, K::FlagsIn),
-            NamedIoctl::TunSIfPid => ("TUNSIFPID", 0x2000_745f, K::None),
-            NamedIoctl::TunSIfHead => ("TUNSIFHEAD", 0x8004_7460, K::IntIn),
-            NamedIoctl::TunGIfHead => ("TUNGIFHEAD", 0x4004_7461, K::IntOut),
-            NamedIoctl::FioAsync => ("FIOASYNC", 0x8004_667d, K::IntIn),
-            NamedIoctl::FioNRead => ("FIONREAD", 0x4004_667f, K::IntOut),
-            NamedIoctl::FioNbio => ("FIONBIO", 0x8004_667e, K::Fionbio),
-            NamedIoctl::FioSetOwn => ("FIOSETOWN", 0x8004_667c, K::IntIn),
-            NamedIoctl::FioGetOwn => ("FIOGETOWN", 0x4004_667b, K::IntOut),
-            NamedIoctl::TiocSPgrp => ("TIOCSPGRP", 0x8004_7476, K::IntIn),
-            NamedIoctl::TiocGPgrp => ("TIOCGPGRP", 0x4004_7477, K::IntOut),
-            NamedIoctl::TiocSig => ("TIOCSIG", 0x2000_745f, K::None),
+            NamedIoctl::TunSDebug => ("TUNSDEBUG", TUNSDEBUG, K::IntIn),
+            NamedIoctl::TunGDebug => ("TUNGDEBUG", TUNGDEBUG, K::IntOut),
+            NamedIoctl::TunSIfInfo => ("TUNSIFINFO", TUNSIFINFO, K::InfoIn),
+            NamedIoctl::TunGIfInfo => ("TUNGIFINFO", TUNGIFINFO, K::InfoOut),
+            NamedIoctl::TunSLMode => ("TUNSLMODE", TUNSLMODE, K::IntIn),
+            NamedIoctl::TunSIfMode => ("TUNSIFMODE", TUNSIFMODE, K::FlagsIn),
+            NamedIoctl::TunSIfPid => ("TUNSIFPID", TUNSIFPID, K::None),
+            NamedIoctl::TunSIfHead => ("TUNSIFHEAD", TUNSIFHEAD, K::IntIn),
+            NamedIoctl::TunGIfHead => ("TUNGIFHEAD", TUNGIFHEAD, K::IntOut),
+            NamedIoctl::FioAsync => ("FIOASYNC", FIOASYNC, K::IntIn),
+            NamedIoctl::FioNRead => ("FIONREAD", FIONREAD, K::IntOut),
+            NamedIoctl::FioNbio => ("FIONBIO", FIONBIO, K::Fionbio),
+            NamedIoctl::FioSetOwn => ("FIOSETOWN", FIOSETOWN, K::IntIn),
+            NamedIoctl::FioGetOwn => ("FIOGETOWN", FIOGETOWN, K::IntOut),
+            NamedIoctl::TiocSPgrp => ("TIOCSPGRP", TIOCSPGRP, K::IntIn),
+            NamedIoctl::TiocGPgrp => ("TIOCGPGRP", TIOCGPGRP, K::IntOut),
+            NamedIoctl::TiocSig => ("TIOCSIG", TIOCSIG, K::None),
         }
     }
 }
@@ -294,9 +288,9 @@ impl Dst {
     /// `sa_family`.
     pub fn sa_family(&self) -> u8 {
         match self {
-            Dst::Inet(_) => 2,
-            Dst::Inet6 => 28,
-            Dst::Unspec => 0,
+            Dst::Inet(_) => AF_INET,
+            Dst::Inet6 => AF_INET6,
+            Dst::Unspec => AF_UNSPEC,
             Dst::Sa { family, .. } => *family,
         }
     }
@@ -332,7 +326,7 @@ pub enum IfIoctlReq {
     /// `SIOCGIFSTATUS`.
     GetStatus,
     /// A raw number (truncated to 32 bits), or `SIOCGIFMTU`
-    /// ([`SIOCGIFMTU`]): the driver is called with a zeroed `ifreq` whose
+    /// ([`SIOCGIFMTU`](kmock::bsd::ioccom::SIOCGIFMTU)): the driver is called with a zeroed `ifreq` whose
     /// `ifr_mtu` is `arg`.  `arg` is the argument when exactly one is
     /// given, else 0 (the oracle ignores arguments when there are two or
     /// more).

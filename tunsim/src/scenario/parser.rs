@@ -41,9 +41,16 @@
 //! [`MAX_PAYLOAD_TOKENS`] payload tokens (further ones are ignored,
 //! unchecked) and reads at most 1023 bytes of a `seg=` list.
 
+use kmock::bsd::ioccom::{IOC_OUT, SIOCGIFMTU};
+use kmock::bsd::kqueue::{
+    EVFILT_AIO, EVFILT_EXCEPT, EVFILT_PROC, EVFILT_READ, EVFILT_SIGNAL, EVFILT_TIMER, EVFILT_VNODE,
+    EVFILT_WRITE,
+};
+use kmock::bsd::mbuf::{MHLEN, MLEN};
+
 use super::command::{
     ArgKind, Command, Dst, IfAddrSpec, IfIoctlReq, IoctlReq, Line, NamedIoctl, NumRef, Precheck,
-    IOC_OUT, MAX_PAYLOAD_TOKENS, MAX_PID, MAX_READ, MAX_SEGS, MHLEN, MLEN, SIOCGIFMTU,
+    MAX_PAYLOAD_TOKENS, MAX_PID, MAX_READ, MAX_SEGS,
 };
 use super::lexer::{is_c_space, tokenize};
 use super::payload::{parse_flags, parse_ipv4, parse_number, parse_number_bytes, parse_payload};
@@ -297,11 +304,18 @@ fn parse_tuninfo(fields: &[&str]) -> Result<IoctlReq, String> {
 /// Parses a kqueue filter: a name (`read` … `except` → `EVFILT_*`) or a
 /// number (truncated to C `short`).
 pub fn parse_filter(tok: &str) -> Option<i16> {
-    const NAMES: [&str; 8] = [
-        "read", "write", "aio", "vnode", "proc", "signal", "timer", "except",
+    const NAMES: [(&str, i16); 8] = [
+        ("read", EVFILT_READ),
+        ("write", EVFILT_WRITE),
+        ("aio", EVFILT_AIO),
+        ("vnode", EVFILT_VNODE),
+        ("proc", EVFILT_PROC),
+        ("signal", EVFILT_SIGNAL),
+        ("timer", EVFILT_TIMER),
+        ("except", EVFILT_EXCEPT),
     ];
-    match NAMES.iter().position(|&x| x == tok) {
-        Some(i) => Some(-1 - i as i16),
+    match NAMES.iter().find(|(x, _)| *x == tok) {
+        Some(&(_, filter)) => Some(filter),
         None => parse_number(tok).map(|v| v as i16),
     }
 }

@@ -21,35 +21,25 @@
 //! All routines work on bytes, so a token is never sliced on a UTF-8
 //! boundary.
 
+use std::sync::LazyLock;
+
+use kmock::bsd::ifnet::IfFlags;
+
 /// Largest `N` accepted by `zeros:N` and `pat:N` (also the largest
 /// `read` length and `failalloc` count).
 pub const MAX_COUNT: i64 = 1_000_000;
 
 /// The names accepted in a flag set, with their `IFF_` values, in the
-/// order the transcript lists them (`tun-facts.md` §1.5).
-pub const IFF_NAMES: [(&str, i32); 21] = [
-    ("UP", 0x1),
-    ("BROADCAST", 0x2),
-    ("DEBUG", 0x4),
-    ("LOOPBACK", 0x8),
-    ("POINTOPOINT", 0x10),
-    ("SMART", 0x20),
-    ("RUNNING", 0x40),
-    ("NOARP", 0x80),
-    ("PROMISC", 0x100),
-    ("ALLMULTI", 0x200),
-    ("OACTIVE", 0x400),
-    ("SIMPLEX", 0x800),
-    ("LINK0", 0x1000),
-    ("LINK1", 0x2000),
-    ("LINK2", 0x4000),
-    ("MULTICAST", 0x8000),
-    ("POLLING", 0x10000),
-    ("PPROMISC", 0x20000),
-    ("MONITOR", 0x40000),
-    ("STATICARP", 0x80000),
-    ("NPOLLING", 0x100000),
-];
+/// order the transcript lists them (`tun-facts.md` §1.5): kmock's
+/// [`IfFlags`] without the `IFF_` prefix, one per bit, ascending.
+pub static IFF_NAMES: LazyLock<Vec<(&'static str, u32)>> = LazyLock::new(|| {
+    (0..u32::BITS)
+        .filter_map(|i| {
+            let (name, _) = IfFlags::from_bits(1 << i)?.iter_names().next()?;
+            Some((name.strip_prefix("IFF_").unwrap_or(name), 1 << i))
+        })
+        .collect()
+});
 
 /// The IPv4 protocol number `ip4:` headers carry (253, experimental).
 pub const IP4_PROTO: u8 = 253;
@@ -222,7 +212,7 @@ pub fn parse_flags(tok: &str) -> Option<i32> {
             IFF_NAMES
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, bit)| acc | bit)
+                .map(|&(_, bit)| acc | bit as i32)
         })
 }
 

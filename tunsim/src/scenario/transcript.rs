@@ -2,6 +2,8 @@
 //! Transcript formatting (scenario-language.md §3): byte strings, errno names, results, flag
 //! sets, and the effect line of each kmock [`Event`].
 
+use std::sync::LazyLock;
+
 use if_tun::TunFlags;
 use kmock::bsd::kqueue::{EVFILT_READ, EVFILT_WRITE};
 use kmock::bsd::netisr::netisr_name;
@@ -46,17 +48,16 @@ pub fn errname(e: Error) -> String {
     }
 }
 
-const TUN_FLAG_NAMES: [(&str, u16); 9] = [
-    ("OPEN", 0x0001),
-    ("INITED", 0x0002),
-    ("RCOLL", 0x0004),
-    ("IASET", 0x0008),
-    ("DSTADDR", 0x0010),
-    ("LMODE", 0x0020),
-    ("RWAIT", 0x0040),
-    ("ASYNC", 0x0080),
-    ("IFHEAD", 0x0100),
-];
+/// The `tun_flags` names in the order the transcript lists them: the driver's [`TunFlags`]
+/// without the `TUN_` prefix, one per bit, ascending (so not the composite `TUN_READY`).
+static TUN_FLAG_NAMES: LazyLock<Vec<(&'static str, u64)>> = LazyLock::new(|| {
+    (0..u16::BITS)
+        .filter_map(|i| {
+            let (name, _) = TunFlags::from_bits(1 << i)?.iter_names().next()?;
+            Some((name.strip_prefix("TUN_").unwrap_or(name), 1 << i))
+        })
+        .collect()
+});
 
 fn names(bits: u64, table: &[(&str, u64)]) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -76,19 +77,16 @@ fn names(bits: u64, table: &[(&str, u64)]) -> String {
 
 /// `tun_flags` as the transcript shows them: `0x000b<OPEN,INITED,IASET>`.
 pub fn fmt_tun_flags(f: TunFlags) -> String {
-    let t: Vec<(&str, u64)> = TUN_FLAG_NAMES
-        .iter()
-        .map(|(n, b)| (*n, u64::from(*b)))
-        .collect();
-    format!("0x{:04x}{}", f.bits(), names(u64::from(f.bits()), &t))
+    format!(
+        "0x{:04x}{}",
+        f.bits(),
+        names(u64::from(f.bits()), &TUN_FLAG_NAMES)
+    )
 }
 
 /// `if_flags` as the transcript shows them: `0x8051<UP,POINTOPOINT,RUNNING,MULTICAST>`.
 pub fn fmt_if_flags(bits: u32) -> String {
-    let t: Vec<(&str, u64)> = IFF_NAMES
-        .iter()
-        .map(|(n, b)| (*n, u64::from(*b as u32)))
-        .collect();
+    let t: Vec<(&str, u64)> = IFF_NAMES.iter().map(|&(n, b)| (n, u64::from(b))).collect();
     format!("0x{:x}{}", bits, names(u64::from(bits), &t))
 }
 
@@ -220,6 +218,32 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_names_are_the_languages() {
+        // scenario-language.md §6 (tun) and §2 (ifnet), in order.
+        let tun: Vec<&str> = TUN_FLAG_NAMES.iter().map(|&(n, _)| n).collect();
+        assert_eq!(
+            tun.join(" "),
+            "OPEN INITED RCOLL IASET DSTADDR LMODE RWAIT ASYNC IFHEAD"
+        );
+        let iff: Vec<&str> = IFF_NAMES.iter().map(|&(n, _)| n).collect();
+        assert_eq!(
+            iff.join(" "),
+            "UP BROADCAST DEBUG LOOPBACK POINTOPOINT SMART RUNNING NOARP PROMISC ALLMULTI \
+             OACTIVE SIMPLEX LINK0 LINK1 LINK2 MULTICAST POLLING PPROMISC MONITOR STATICARP \
+             NPOLLING"
+        );
+        assert_eq!(
+            fmt_tun_flags(TunFlags::TUN_READY | TunFlags::TUN_IASET),
+            "0x000b<OPEN,INITED,IASET>"
+        );
+        assert_eq!(
+            fmt_if_flags(0x8051),
+            "0x8051<UP,POINTOPOINT,RUNNING,MULTICAST>"
+        );
+        assert_eq!(fmt_if_flags(0x0020_0001), "0x200001<UP,0x200000>");
+    }
 
     #[test]
     fn hex_formatting() {
