@@ -1,23 +1,24 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! # tunsim: run tun scenarios against the Rust port
 //!
 //! The scenario language (`scenario-language.md`, carried in `tests/scenarios/`) drives the
 //! `if_tun` driver through every entry point; tunsim prints the transcript, which must be
 //! byte-identical to what the original C driver prints on the same scenario.
 //!
-//! - [`lang`], [`payload`]: parsing (lines, commands, payload tokens, numbers).
-//! - [`env`](mod@env): the environment (processes, descriptors, bpf listeners, jobs, the generic
-//!   ioctl layer through kmock) and the executor that prints transcripts.
-//! - [`check`]: compares transcripts with golden files and prints unified diffs.
+//! - [`scenario`]: the scenario runner — lexer, parser and command types, the executor
+//!   (by command group), transcript formatting, leak accounting, and [`check`] against
+//!   golden files.
+//! - [`net`]: the real-packet tools — smoltcp stacks on both sides of the driver, pcap
+//!   captures, the Linux bridge and the demo.
+//!
+//! The modules of [`net`] and [`scenario::check`] are also reachable at the crate root
+//! (`tunsim::peer`, `tunsim::stack`, …), their paths before the split.
+
+pub mod net;
+pub mod scenario;
 
 #[cfg(target_os = "linux")]
-pub mod bridge;
-pub mod check;
-pub mod demo;
-pub mod env;
-pub mod lang;
-pub mod payload;
-pub mod pcap;
-pub mod peer;
-pub mod stack;
-
-pub use env::{run_scenario, Sim};
+pub use net::bridge;
+pub use net::{demo, pcap, peer, stack};
+pub use scenario::check;
+pub use scenario::{run_scenario, Sim};

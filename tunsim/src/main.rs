@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim`: run tun scenarios against the Rust port of if_tun, or watch it carry real
 //! packets (`tunsim demo`, the default; `tunsim bridge`).
 
@@ -71,21 +72,21 @@ fn main() -> ExitCode {
             bytes,
         } => {
             let framing = match framing.to_ascii_lowercase().as_str() {
-                "plain" => tunsim::peer::Framing::Plain,
-                "lmode" => tunsim::peer::Framing::Lmode,
-                "ifhead" => tunsim::peer::Framing::Ifhead,
+                "plain" => tunsim::net::peer::Framing::Plain,
+                "lmode" => tunsim::net::peer::Framing::Lmode,
+                "ifhead" => tunsim::net::peer::Framing::Ifhead,
                 other => {
                     eprintln!("tunsim: unknown framing {other:?} (plain, lmode, ifhead)");
                     return ExitCode::from(2);
                 }
             };
-            let opts = tunsim::demo::DemoOptions {
+            let opts = tunsim::net::demo::DemoOptions {
                 pcap,
                 framing,
                 tcp_bytes: bytes,
                 ..Default::default()
             };
-            match tunsim::demo::run_demo(&opts, &mut std::io::stdout()) {
+            match tunsim::net::demo::run_demo(&opts, &mut std::io::stdout()) {
                 Ok(s) if s.mbufs_live == 0 => ExitCode::SUCCESS,
                 Ok(_) => ExitCode::FAILURE,
                 Err(e) => {
@@ -113,11 +114,11 @@ fn main() -> ExitCode {
                         }
                     }
                 };
-                print!("{}", tunsim::run_scenario(&text, cli.trace));
+                print!("{}", tunsim::scenario::run_scenario(&text, cli.trace));
             }
             ExitCode::SUCCESS
         }
-        Cmd::Check { dir } => match tunsim::check::check_dir(&dir) {
+        Cmd::Check { dir } => match tunsim::scenario::check::check_dir(&dir) {
             Ok(results) => {
                 let bad = results.iter().filter(|r| r.diff.is_some()).count();
                 for r in &results {
@@ -142,7 +143,7 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Repl => {
-            let mut sim = tunsim::Sim::new(cli.trace);
+            let mut sim = tunsim::scenario::Sim::new(cli.trace);
             let stdin = std::io::stdin();
             let mut out = std::io::stdout();
             let _ = write!(out, "tun> ");
@@ -167,16 +168,16 @@ fn main() -> ExitCode {
 
 #[cfg(target_os = "linux")]
 fn bridge(count: u32) -> ExitCode {
-    if let Err(why) = tunsim::bridge::available() {
+    if let Err(why) = tunsim::net::bridge::available() {
         eprintln!("tunsim bridge: cannot run: {why}");
         return ExitCode::from(2);
     }
     println!(
         "bridge: netns with a Linux TUN ({}) <-> /dev/tun0 <-> smoltcp on tun0 ({})",
-        tunsim::stack::fmt_ip(tunsim::bridge::LINUX_ADDR),
-        tunsim::stack::fmt_ip(tunsim::bridge::TUN0_ADDR)
+        tunsim::net::stack::fmt_ip(tunsim::net::bridge::LINUX_ADDR),
+        tunsim::net::stack::fmt_ip(tunsim::net::bridge::TUN0_ADDR)
     );
-    match tunsim::bridge::run_ping_check(count) {
+    match tunsim::net::bridge::run_ping_check(count) {
         Ok(r) => {
             print!("{}", r.ping_output);
             println!(

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Real packets through the driver: a smoltcp host stack on tun0, a smoltcp peer behind
 //! `/dev/tun0`, pings and TCP transfers in each framing, pcap captures, and (as root with
 //! `/dev/net/tun`) a Linux network namespace pinging across the driver.
 
 use std::time::{Duration, Instant};
 
-use tunsim::peer::{Direction, Framing, Tunnel, TunnelConfig};
+use tunsim::net::peer::{Direction, Framing, Tunnel, TunnelConfig};
 
 fn tunnel(framing: Framing, capture: bool) -> Tunnel {
     Tunnel::new(TunnelConfig {
@@ -114,7 +115,7 @@ fn pcap_file_holds_what_crossed_the_driver() {
         let written = t.written_log.clone().unwrap();
         let close = t.close();
         assert_eq!(close.mbufs_live, 0);
-        let (dl, packets) = tunsim::pcap::read_file(&path).expect("pcap read back");
+        let (dl, packets) = tunsim::net::pcap::read_file(&path).expect("pcap read back");
         let _ = std::fs::remove_file(&path);
         assert_eq!(dl, pcap_file::DataLink::NULL);
         assert_eq!(packets.len(), n);
@@ -124,7 +125,7 @@ fn pcap_file_holds_what_crossed_the_driver() {
             "{}",
             framing.name()
         );
-        let hdr = tunsim::pcap::null_header();
+        let hdr = tunsim::net::pcap::null_header();
         let mut out_i = sent.iter();
         let mut in_i = written.iter();
         for p in &packets {
@@ -154,12 +155,12 @@ fn pcap_file_holds_what_crossed_the_driver() {
 #[test]
 #[cfg(target_os = "linux")]
 fn bridge_to_a_linux_namespace_when_root() {
-    match tunsim::bridge::available() {
+    match tunsim::net::bridge::available() {
         Err(why) => {
             eprintln!("skipped: {why}");
         }
         Ok(()) => {
-            let r = tunsim::bridge::run_ping_check(3).expect("bridge ping");
+            let r = tunsim::net::bridge::run_ping_check(3).expect("bridge ping");
             assert!(r.ping_ok, "ping output:\n{}", r.ping_output);
             assert_eq!(r.mbufs_live, 0);
         }

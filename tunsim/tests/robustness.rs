@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! No input a user process or the network stack can supply through a scenario makes the
 //! runner, kmock or the driver panic, and nothing leaks: random command sequences built
 //! from the language's vocabulary (valid and malformed) always end with
@@ -65,7 +66,7 @@ proptest! {
     #[test]
     fn random_scenarios_never_panic_or_leak(lines in prop::collection::vec(token(), 1..40)) {
         let text = lines.join("\n");
-        let out = tunsim::run_scenario(&text, false);
+        let out = tunsim::scenario::run_scenario(&text, false);
         let last = out.lines().last().unwrap_or_default();
         prop_assert!(last.starts_with("end: mbufs live="), "{}", out);
         prop_assert!(last.ends_with(" leaked=0"), "{}", out);

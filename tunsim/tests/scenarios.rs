@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim check tests/scenarios` as part of `cargo test`: every scenario's transcript
 //! must equal its golden `.out` byte for byte (the `.out` files are the original C
 //! driver's transcripts, edited only where docs/deviations.md says).
@@ -7,7 +8,7 @@ use std::path::Path;
 #[test]
 fn golden_transcripts_match() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
-    let results = tunsim::check::check_dir(&dir).expect("tests/scenarios is readable");
+    let results = tunsim::scenario::check::check_dir(&dir).expect("tests/scenarios is readable");
     assert!(
         results.len() >= 16,
         "expected the 16 shared scenarios at least"
@@ -42,7 +43,7 @@ fn the_check_binary_reports_and_exits_nonzero_on_a_difference() {
 
 #[test]
 fn trace_shows_entry_points_and_flags() {
-    let t = tunsim::run_scenario(
+    let t = tunsim::scenario::run_scenario(
         "open tun0\nifioctl tun0 SIOCSIFADDR 10.0.0.1\nread tun0 10 nonblock\nclose tun0\n",
         true,
     );
@@ -63,7 +64,7 @@ fn trace_shows_entry_points_and_flags() {
         "{t}"
     );
     // Without --trace the transcript has no trace lines.
-    let plain = tunsim::run_scenario("open tun0\n", false);
+    let plain = tunsim::scenario::run_scenario("open tun0\n", false);
     assert!(!plain.contains("trace:"));
 }
 

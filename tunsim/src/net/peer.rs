@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The user side: the process that opens `/dev/tun0` (the "VPN daemon"), with a second
 //! smoltcp stack as the remote end of the tunnel.
 //!
@@ -22,8 +23,8 @@ use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::{icmp, tcp};
 use smoltcp::wire::{Icmpv4Packet, Icmpv4Repr, IpAddress, IpEndpoint};
 
-use crate::pcap::PcapCapture;
-use crate::stack::{IpStack, KernelHost, Msg, TunAddrs, DAEMON_PID};
+use crate::net::pcap::PcapCapture;
+use crate::net::stack::{IpStack, KernelHost, Msg, TunAddrs, DAEMON_PID};
 
 /// `AF_INET`.
 pub const AF_INET: u32 = 2;

@@ -1,6 +1,6 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Value syntaxes of the tun scenario language: numbers, IPv4 addresses,
-//! interface flag sets, sockaddr specs, payload tokens, and the hex format
-//! of byte strings in transcripts.
+//! interface flag sets, sockaddr specs and payload tokens.
 //!
 //! Everything here follows the reference interpreter
 //! (`shared/oracle/src/interp.c`) to the byte, including the corners of the
@@ -21,35 +21,25 @@
 //! All routines work on bytes, so a token is never sliced on a UTF-8
 //! boundary.
 
+use std::sync::LazyLock;
+
+use kmock::bsd::ifnet::IfFlags;
+
 /// Largest `N` accepted by `zeros:N` and `pat:N` (also the largest
 /// `read` length and `failalloc` count).
 pub const MAX_COUNT: i64 = 1_000_000;
 
 /// The names accepted in a flag set, with their `IFF_` values, in the
-/// order the transcript lists them (`tun-facts.md` §1.5).
-pub const IFF_NAMES: [(&str, i32); 21] = [
-    ("UP", 0x1),
-    ("BROADCAST", 0x2),
-    ("DEBUG", 0x4),
-    ("LOOPBACK", 0x8),
-    ("POINTOPOINT", 0x10),
-    ("SMART", 0x20),
-    ("RUNNING", 0x40),
-    ("NOARP", 0x80),
-    ("PROMISC", 0x100),
-    ("ALLMULTI", 0x200),
-    ("OACTIVE", 0x400),
-    ("SIMPLEX", 0x800),
-    ("LINK0", 0x1000),
-    ("LINK1", 0x2000),
-    ("LINK2", 0x4000),
-    ("MULTICAST", 0x8000),
-    ("POLLING", 0x10000),
-    ("PPROMISC", 0x20000),
-    ("MONITOR", 0x40000),
-    ("STATICARP", 0x80000),
-    ("NPOLLING", 0x100000),
-];
+/// order the transcript lists them (`tun-facts.md` §1.5): kmock's
+/// [`IfFlags`] without the `IFF_` prefix, one per bit, ascending.
+pub static IFF_NAMES: LazyLock<Vec<(&'static str, u32)>> = LazyLock::new(|| {
+    (0..u32::BITS)
+        .filter_map(|i| {
+            let (name, _) = IfFlags::from_bits(1 << i)?.iter_names().next()?;
+            Some((name.strip_prefix("IFF_").unwrap_or(name), 1 << i))
+        })
+        .collect()
+});
 
 /// The IPv4 protocol number `ip4:` headers carry (253, experimental).
 pub const IP4_PROTO: u8 = 253;
@@ -222,7 +212,7 @@ pub fn parse_flags(tok: &str) -> Option<i32> {
             IFF_NAMES
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, bit)| acc | bit)
+                .map(|&(_, bit)| acc | bit as i32)
         })
 }
 
@@ -319,33 +309,10 @@ pub fn parse_payload(tokens: &[&str]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Formats bytes as lower-case hex in 4-byte groups separated by one
-/// space: `45000014 00000000 40fd`.  Empty input gives "".
-pub fn hex_groups(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2 + bytes.len() / 4);
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && i % 4 == 0 {
-            s.push(' ');
-        }
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// The tail a transcript line gets for a byte string: `": "` and
-/// [`hex_groups`], or nothing at all for zero bytes (the oracle's
-/// `km_hexdump`).
-pub fn hex_suffix(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", hex_groups(bytes))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::transcript::hex_groups;
 
     #[test]
     fn numbers_decimal_and_hex() {
@@ -519,17 +486,5 @@ mod tests {
         assert_eq!(ipv4_checksum(&[0x12, 0x34, 0x56]), !0x1234);
         // total length is truncated to 16 bits
         assert_eq!(&ip4_header([0; 4], [0; 4], 0x10014)[2..4], &[0, 0x14]);
-    }
-
-    #[test]
-    fn hex_formatting() {
-        assert_eq!(hex_groups(&[]), "");
-        assert_eq!(hex_groups(&[0xca, 0xfe]), "cafe");
-        assert_eq!(
-            hex_groups(&[0x45, 0, 0, 0x14, 0, 0, 0, 0, 0x40, 0xfd]),
-            "45000014 00000000 40fd"
-        );
-        assert_eq!(hex_suffix(&[]), "");
-        assert_eq!(hex_suffix(&[1, 2, 3, 4, 5]), ": 01020304 05");
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim check DIR`: run every `NN-name.tun` in a directory and compare its transcript
 //! with `NN-name.out`.
 
@@ -27,7 +28,7 @@ pub fn check_dir(dir: &Path) -> std::io::Result<Vec<CheckResult>> {
     for s in scenarios(dir)? {
         let text = std::fs::read_to_string(&s)?;
         let golden = std::fs::read_to_string(s.with_extension("out"))?;
-        let got = crate::env::run_scenario(&text, false);
+        let got = crate::scenario::run_scenario(&text, false);
         let diff = (got != golden).then(|| unified_diff(&golden, &got, &s));
         out.push(CheckResult { scenario: s, diff });
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim demo`: tun0 between two smoltcp stacks — five pings, 1 MiB over TCP, a
 //! narrated trace of the driver's entry points, `tun0.pcap`, and a summary.
 
@@ -7,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use kmock::event::Event;
 
-use crate::env::fmt_tun_flags;
-use crate::peer::{Direction, Framing, Tunnel, TunnelConfig};
-use crate::stack::{fmt_ip, TunAddrs, DAEMON_PID};
+use crate::net::peer::{Direction, Framing, Tunnel, TunnelConfig};
+use crate::net::stack::{fmt_ip, TunAddrs, DAEMON_PID};
+use crate::scenario::transcript::fmt_tun_flags;
 
 /// What the demo does.
 #[derive(Clone, Debug)]

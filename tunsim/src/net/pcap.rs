@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Captures: a bpf listener that keeps what the driver taps and writes it as a pcap file
 //! with link type `DLT_NULL` (the 4-byte host-order address family the driver prepends is
 //! exactly the `DLT_NULL` header, so Wireshark and tshark decode "Null/Loopback" + IPv4).

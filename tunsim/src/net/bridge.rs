@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim bridge`: the driver's user side joined to a real Linux TUN interface inside a
 //! network namespace this command creates, so a real `ping` in that namespace crosses the
 //! driver to the host stack (smoltcp on tun0) and back.
@@ -20,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use smoltcp::phy::{self, Device, Medium, RxToken, TunTapInterface, TxToken};
 
-use crate::peer::{Framing, UserSide};
-use crate::stack::{fmt_ip, smol_now, KernelHost, Msg, TunAddrs, DAEMON_PID};
+use crate::net::peer::{Framing, UserSide};
+use crate::net::stack::{fmt_ip, smol_now, KernelHost, Msg, TunAddrs, DAEMON_PID};
 
 /// The Linux side's address (inside the namespace).
 pub const LINUX_ADDR: [u8; 4] = [10, 77, 0, 1];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The host stack: a smoltcp [`Interface`] (`Medium::Ip`) attached to a tun interface as
 //! the kernel's IP stack.
 //!
@@ -8,7 +9,7 @@
 //! list (set with `SIOCSIFADDR`/`SIOCSIFDSTADDR` through the generic `ifioctl` layer).
 //!
 //! [`IpStack`] is a smoltcp interface over an in-memory [`QueueDevice`]; the same type is
-//! the remote peer of [`crate::peer::Tunnel`]. [`KernelHost`] is the kernel with the
+//! the remote peer of [`crate::net::peer::Tunnel`]. [`KernelHost`] is the kernel with the
 //! driver loaded, `tun0` configured and an [`IpStack`] bound to it.
 
 use std::collections::VecDeque;

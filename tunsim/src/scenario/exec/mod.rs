@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: BSD-2-Clause
+//! The scenario environment: one kernel with the tun driver loaded, the processes, the open
+//! descriptors, the knotes and bpf listeners, the jobs — and the executor that runs parsed
+//! [`Command`]s against it and prints the transcript.
+//!
+//! Everything here is the *environment* of the spec (scenario-language.md §4–§7); the
+//! driver is only ever reached through kmock (devfs descriptors, the interface's
+//! `if_output`/`if_ioctl`/`if_start`, the generic `ifioctl` layer). Read jobs are real
+//! kernel threads run in kmock's turn-taking mode: a read that sleeps in `tsleep` hands the
+//! turn back and becomes a job; woken jobs run after the command, in job order.
+//!
+//! The executor is split by command group: `device` (§4), `interface` (§5, bpf, ALTQ),
+//! `jobs` (read jobs, `interrupt`, `wait`) and `harness` (processes, `failalloc`,
+//! `show`, `mbufs`). Lines are formatted by [`transcript`](crate::scenario::transcript);
+//! leaks are counted by [`leaks`](crate::scenario::leaks).
+
+mod device;
+mod harness;
+mod interface;
+mod jobs;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use if_tun::{TunModule, TunSoftc};
+use kmock::bsd::devfs::File;
+use kmock::module::LoadedModule;
+use kmock::Kernel;
+
+use crate::scenario::command::{Command, Line};
+use crate::scenario::leaks::{Accounting, Leaks};
+use crate::scenario::transcript::{event_line, fmt_tun_flags};
+
+use device::KnoteRec;
+pub use device::MAX_KNOTES;
+pub use harness::MAX_PROCS;
+use jobs::Job;
+
+/// A scenario run in progress.
+pub struct Sim {
+    k: Kernel,
+    module: LoadedModule<TunModule>,
+    cur: i32,
+    fds: BTreeMap<String, Arc<File>>,
+    jobs: Vec<Job>,
+    knotes: Vec<KnoteRec>,
+    leaks: Leaks,
+    trace: bool,
+    out: String,
+}
+
+impl Sim {
+    /// Boots the world of a scenario (§1): the driver attached, process 100 current.
+    pub fn new(trace: bool) -> Sim {
+        let k = Kernel::new();
+        k.record_events(true);
+        k.set_turn_taking(true);
+        k.mbufs().track_ids(true);
+        k.proc_set(100, 100, 1, 0).expect("pid 100 is valid");
+        let module = kmock::module::load::<TunModule>(&k).expect("tun attaches");
+        k.take_events();
+        Sim {
+            k,
+            module,
+            cur: 100,
+            fds: BTreeMap::new(),
+            jobs: Vec::new(),
+            knotes: Vec::new(),
+            leaks: Leaks::default(),
+            trace,
+            out: String::new(),
+        }
+    }
+
+    /// The kernel the scenario runs on.
+    pub fn kernel(&self) -> &Kernel {
+        &self.k
+    }
+
+    /// Takes what has been printed so far.
+    pub fn take_output(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    fn line(&mut self, s: impl AsRef<str>) {
+        self.out.push_str(s.as_ref());
+        self.out.push('\n');
+    }
+
+    fn softc(&self, name: &str) -> Option<Arc<TunSoftc>> {
+        self.k.devfs().lookup(name)?.si_drv1::<TunSoftc>()
+    }
+
+    fn chan_name(&self, ident: usize) -> String {
+        for n in self.k.devfs().names() {
+            if let Some(sc) = self.softc(&n) {
+                if sc.wait_channel() == ident {
+                    return sc.tun_if.if_xname().to_string();
+                }
+            }
+        }
+        format!("chan@{ident:x}")
+    }
+
+    fn flush_events(&mut self) {
+        for e in self.k.take_events() {
+            if let Some(l) = event_line(e, |ident| self.chan_name(ident)) {
+                self.line(l);
+            }
+        }
+        // The protocols consume what netisr received.
+        drop(self.k.netisr().drain_all());
+    }
+
+    /// Runs one input line and appends its transcript.
+    pub fn exec_line(&mut self, raw: &str) {
+        match crate::scenario::parser::parse_line(raw) {
+            Line::Blank => {}
+            Line::Comment(c) => self.line(c),
+            Line::Command { echo, cmd } => {
+                self.line(format!("> {echo}"));
+                match cmd {
+                    Err(msg) => self.line(format!("  ! error: {msg}")),
+                    Ok(c) => {
+                        let _ctx = self.k.enter(self.cur);
+                        let r = self.exec(c);
+                        self.flush_events();
+                        match r {
+                            Ok(res) => {
+                                self.line(format!("  = {}", res.result));
+                                for n in res.after {
+                                    self.line(n);
+                                }
+                            }
+                            Err(msg) => self.line(format!("  ! error: {msg}")),
+                        }
+                        self.run_woken_jobs();
+                        if let Some(l) = self.leaks.check(&self.k) {
+                            self.line(l);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Prints the `end:` lines (§3) and winds down the jobs still asleep.
+    pub fn finish(&mut self) {
+        for (i, j) in self.jobs.iter().enumerate() {
+            if j.done.is_none() {
+                let l = format!("end: job {} still blocked reading {}", i + 1, j.dev);
+                self.out.push_str(&l);
+                self.out.push('\n');
+            }
+        }
+        let Accounting {
+            live,
+            queued,
+            leaked,
+        } = self.leaks.accounting(&self.k);
+        self.line(format!(
+            "end: mbufs live={live} queued={queued} leaked={leaked}"
+        ));
+        // Let sleeping readers return (silently) so their threads end.
+        self.k.record_events(false);
+        for j in self.jobs.iter_mut().filter(|j| j.done.is_none()) {
+            if self.k.kthread_interrupt(j.th.tid(), false).is_ok() {
+                let _ = self.k.kthread_resume(&mut j.th);
+            }
+        }
+    }
+
+    fn trace_flags(&self, dev: &str) -> String {
+        match self.softc(dev) {
+            Some(sc) => fmt_tun_flags(sc.status().flags),
+            None => "(no softc)".to_string(),
+        }
+    }
+
+    fn traced<T>(
+        &mut self,
+        entry: &str,
+        dev: &str,
+        f: impl FnOnce(&mut Self) -> T,
+        res: impl Fn(&T) -> String,
+    ) -> T {
+        if !self.trace {
+            return f(self);
+        }
+        self.flush_events();
+        let before = self.trace_flags(dev);
+        self.line(format!("  trace: -> {entry}({dev}) tun_flags={before}"));
+        let r = f(self);
+        self.flush_events();
+        let after = self.trace_flags(dev);
+        self.line(format!(
+            "  trace: <- {entry}({dev}) = {} tun_flags={after}",
+            res(&r)
+        ));
+        r
+    }
+
+    fn exec(&mut self, c: Command) -> Result<Res, String> {
+        match c {
+            Command::Open { dev } => self.open(dev),
+            Command::Close { dev } => self.close(dev),
+            Command::Read { dev, len, nonblock } => self.read(dev, len, nonblock),
+            Command::Write { dev, payload } => self.write(dev, payload),
+            Command::Ioctl { dev, req } => self.ioctl(dev, req),
+            Command::KqAdd { dev, filter } => self.kq_add(dev, filter),
+            Command::KqCheck { knote } => self.kq_check(knote),
+            Command::KqDel { knote } => self.kq_del(knote),
+            Command::IfOutput {
+                ifname,
+                dst,
+                payload,
+                lead,
+                segs,
+                mcast,
+            } => self.if_output(ifname, dst, payload, lead, segs, mcast),
+            Command::IfIoctl { ifname, req } => self.if_ioctl(ifname, req),
+            Command::IfStart { ifname } => self.if_start(ifname),
+            Command::IfAddr { ifname, addr } => self.if_addr(ifname, addr),
+            Command::BpfAttach { ifname } => self.bpf_attach(ifname),
+            Command::BpfDetach { ifname } => self.bpf_detach(ifname),
+            Command::Altq { ifname, on } => self.altq(ifname, on),
+            Command::Proc {
+                pid,
+                pgrp,
+                sess,
+                uid,
+            } => self.proc(pid, pgrp, sess, uid),
+            Command::As { pid, text } => self.as_pid(pid, text),
+            Command::FailAlloc(n) => self.fail_alloc(n),
+            Command::Interrupt { job, restart } => self.interrupt(job, restart),
+            Command::Wait { job } => self.wait(job),
+            Command::Show { name } => self.show(&name),
+            Command::Mbufs => self.mbufs(),
+            Command::Deferred { precheck, error } => self.deferred(precheck, error),
+        }
+    }
+}
+
+struct Res {
+    result: String,
+    after: Vec<String>,
+}
+
+impl Res {
+    fn new(result: String) -> Res {
+        Res {
+            result,
+            after: Vec::new(),
+        }
+    }
+}
+
+/// Runs a whole scenario text and returns its transcript.
+pub fn run_scenario(text: &str, trace: bool) -> String {
+    let mut sim = Sim::new(trace);
+    for l in crate::scenario::lexer::split_lines(text) {
+        sim.exec_line(l);
+    }
+    sim.finish();
+    sim.take_output()
+}
