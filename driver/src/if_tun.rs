@@ -30,8 +30,8 @@ use kernel::bsd::kqueue::{
     knote, knote_insert, knote_remove, FilterOps, Knote, EVFILT_READ, EVFILT_WRITE, FILTEROP_ISFD,
 };
 use kernel::bsd::mbuf::{
-    m_adj, m_free, m_freem, m_get, m_gethdr, m_prepend_hdr, m_pullup, MbufBox, MB_DONTWAIT,
-    MHLEN, MLEN, MT_DATA,
+    m_adj, m_free, m_freem, m_get, m_gethdr, m_prepend_hdr, m_pullup, MbufBox, MB_DONTWAIT, MHLEN,
+    MLEN, MT_DATA,
 };
 use kernel::bsd::netisr::netisr_queue;
 #[cfg(feature = "netatalk")]
@@ -157,14 +157,7 @@ pub fn tunattach() -> Result<Arc<TunOps>> {
         format_args!("tun"),
     )?;
     for i in 0..TUN_PREALLOCATED_UNITS {
-        make_dev(
-            &ops,
-            i,
-            UID_UUCP,
-            GID_DIALER,
-            0o600,
-            format_args!("tun{i}"),
-        )?;
+        make_dev(&ops, i, UID_UUCP, GID_DIALER, 0o600, format_args!("tun{i}"))?;
         devfs_clone_bitmap_set(&ops.clone_bitmap, i);
     }
     // Doesn't need uninit because unloading is not possible (PSEUDO_SET).

@@ -73,7 +73,7 @@ pub struct TunSoftc {
     /// `tun_rkq.ki_note`: the knotes of both read and write filters.
     pub tun_rkq: KList,
     /// `tundebug` (`debug.if_tun_debug`), shared by every unit.
-    pub(crate) tundebug: Arc<SysctlInt>,
+    pub tundebug: Arc<SysctlInt>,
 }
 
 impl TunSoftc {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use if_tun::TunFlags;
+use kernel::bsd::errno::*;
 use kernel::error::code::*;
 use kernel::event::Event;
 use kernel::sched::KthreadState;

@@ -9,6 +9,7 @@ use if_tun::abi::*;
 use if_tun::{TunFlags, TunSoftc};
 use kernel::bsd::bpf::DLT_NULL;
 use kernel::bsd::devfs::DevKqfilterArgs;
+use kernel::bsd::errno::*;
 use kernel::bsd::ifnet::{ifioctl, IfFlags, IfIoctlArg, IFT_PPP};
 use kernel::bsd::kqueue::{Knote, EVFILT_READ, EVFILT_TIMER, EVFILT_VNODE, EVFILT_WRITE};
 use kernel::bsd::sigio::SIGIO;
@@ -91,7 +92,7 @@ fn tunopen_ebusy_on_second_open() {
     // And openable again after the close (softc reused).
     let sc = env.softc("tun0");
     let fd = env.open("tun0");
-    assert!(std::sync::Arc::ptr_eq(&sc, &env.softc("tun0")));
+    assert!(kernel::sync::Arc::ptr_eq(&sc, &env.softc("tun0")));
     fd.close().unwrap();
     env.finish();
 }
@@ -252,7 +253,10 @@ fn tunclose_clears_up_and_running_and_purges_addresses() {
     assert_eq!(kinds, vec!["purge", "ifdown", "purgeaddr"]);
     assert!(ev.contains(&Event::PurgeAddr {
         ifname: "tun0".into(),
-        addr: "inet:10.0.0.1>10.0.0.2".into()
+        addr: kernel::bsd::ifnet::IfAddr {
+            addr: Some(kernel::bsd::socket::SockAddr::inet([10, 0, 0, 1])),
+            dstaddr: Some(kernel::bsd::socket::SockAddr::inet([10, 0, 0, 2])),
+        }
     }));
     env.finish();
 }

@@ -4,12 +4,13 @@
 
 mod common;
 
-use std::sync::Arc;
+use kernel::sync::Arc;
 
 use common::*;
 use if_tun::abi::*;
 use if_tun::TunFlags;
 use kernel::bsd::bpf::DLT_NULL;
+use kernel::bsd::errno::*;
 use kernel::bsd::ifnet::{ifioctl, IfAddr, IfFlags, IfIoctlArg, IfStats, IfnetDyn};
 use kernel::bsd::ioccom::{IFNAMSIZ, IFREQ_SIZE, IFSTAT_SIZE, SIOCGIFMTU};
 use kernel::bsd::kqueue::{Knote, EVFILT_READ};
@@ -98,7 +99,10 @@ fn tuninit_efault_for_null_address() {
     fd.close().unwrap();
     assert!(env.k.take_events().contains(&Event::PurgeAddr {
         ifname: "tun0".into(),
-        addr: "null".into()
+        addr: IfAddr {
+            addr: None,
+            dstaddr: None,
+        }
     }));
     assert_eq!(ifp.addrs().len(), 1);
     env.finish();

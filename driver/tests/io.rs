@@ -9,6 +9,7 @@ use if_tun::abi::*;
 use if_tun::TunFlags;
 use kernel::bsd::bpf::DLT_NULL;
 use kernel::bsd::devfs::DevReadArgs;
+use kernel::bsd::errno::*;
 use kernel::bsd::mbuf::{MHLEN, MLEN};
 use kernel::bsd::netisr::{NETISR_IP, NETISR_IPV6};
 use kernel::bsd::socket::{AF_APPLETALK, AF_INET, AF_INET6, AF_IPX};

@@ -35,8 +35,8 @@ use crate::host;
 
 pub use host::bpf::{BpfIf, BpfListener};
 pub use host::devfs::{Devfs, NodeEntry, NodeOps};
-pub use host::file::File;
 pub use host::event::Event;
+pub use host::file::File;
 pub use host::ifnet::{IfHost, IfIoctlArg};
 pub use host::kernel::{ContextGuard, Kernel, KernelRef};
 pub use host::mbuf::{MbufTag, MbufZone};

@@ -10,6 +10,5 @@ pub use crate::init::PinInit;
 pub use crate::module::{Module, ThisModule};
 pub use crate::sync::{CondVar, Mutex, SpinLock};
 pub use crate::{
-    module, new_condvar, new_mutex, new_spinlock, pr_debug, pr_err, pr_info, pr_warn,
-    static_assert,
+    module, new_condvar, new_mutex, new_spinlock, pr_debug, pr_err, pr_info, pr_warn, static_assert,
 };

@@ -5,8 +5,8 @@
 //! no live mbuf left: whatever the operation did with the chain, nothing leaked.
 
 use kmock::bsd::mbuf::{
-    m_adj, m_free, m_get, m_gethdr, m_prepend_hdr, m_pullup, Mbuf, MB_DONTWAIT, MHLEN, MLEN,
-    MT_DATA,
+    m_adj, m_free, m_get, m_gethdr, m_prepend_hdr, m_pullup, Mbuf, MbufBox, MB_DONTWAIT, MHLEN,
+    MLEN, MT_DATA,
 };
 use kmock::Kernel;
 use proptest::prelude::*;
@@ -214,7 +214,7 @@ proptest! {
         {
             // Build back to front so each mbuf owns its successor.
             let mut off = bytes.len();
-            let mut tail: Option<Box<Mbuf>> = None;
+            let mut tail: Option<MbufBox> = None;
             for (i, &n) in segs.iter().enumerate().rev() {
                 off -= n;
                 let mut m = if i == 0 {

@@ -5,9 +5,10 @@
 //! that makes mbufs ends by checking that none is left live.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Weak};
+use std::sync::{mpsc, Arc as StdArc};
 use std::time::Duration;
 
+use kmock::alloc::flags::GFP_KERNEL;
 use kmock::bsd::bpf::{bpf_mtap, bpf_ptap, BpfListener, DLT_NULL};
 use kmock::bsd::cred::{Ucred, GID_DIALER, UID_UUCP};
 use kmock::bsd::devfs::{
@@ -15,20 +16,22 @@ use kmock::bsd::devfs::{
     make_dev, make_only_dev, CloneFn, DevCloneArgs, DevCloseArgs, DevIoctlArgs, DevKqfilterArgs,
     DevOpenArgs, DevOps, DevReadArgs, DevfsCloneBitmap,
 };
+use kmock::bsd::errno::*;
 use kmock::bsd::ifnet::{
     bpfattach, if_attach, if_down, if_purgeaddrs_nolink, if_up, ifioctl, ifnet_serialize_all,
     IfFlags, IfIoctlArg, Ifnet, IfnetDyn, IfnetOps, RtEntry, SerializeGuard,
 };
+use kmock::bsd::ifnet::{ifq_handoff, IfHost};
 use kmock::bsd::ifq::{
-    if_drop, ifq_classify, ifq_dequeue, ifq_handoff, ifq_is_empty, ifq_is_enabled, ifq_poll,
-    ifq_purge, ifq_set_maxlen, ifq_set_ready, AltqPktattr, ALTQF_READY, IFQ_MAXLEN,
+    if_drop, ifq_classify, ifq_dequeue, ifq_is_empty, ifq_is_enabled, ifq_poll, ifq_purge,
+    ifq_set_maxlen, ifq_set_ready, AltqPktattr, ALTQF_READY, IFQ_MAXLEN,
 };
 use kmock::bsd::ioccom::{
     FIOASYNC, FIONBIO, SIOCADDMULTI, SIOCDELMULTI, SIOCSIFADDR, SIOCSIFDSTADDR, SIOCSIFFLAGS,
     SIOCSIFMTU,
 };
 use kmock::bsd::kqueue::{knote_insert, knote_remove, FilterOps, KList, Knote, EVFILT_READ};
-use kmock::bsd::mbuf::{Mbuf, MbufFlags};
+use kmock::bsd::mbuf::{MbufBox, MbufFlags};
 use kmock::bsd::netisr::{netisr_queue, NETISR_IP, NETISR_IPV6, NETISR_MAX, NETISR_QLEN};
 use kmock::bsd::sigio::{fgetown, fsetown, funsetown, pgsigio, SigioSlot, SIGIO};
 use kmock::bsd::sleep::{tsleep, wakeup, PCATCH};
@@ -36,7 +39,7 @@ use kmock::bsd::socket::{SockAddr, AF_INET, AF_INET6, AF_LINK};
 use kmock::bsd::uio::{uiomove, Uio, UioRw};
 use kmock::error::code::*;
 use kmock::event::Event;
-use kmock::sync::Mutex;
+use kmock::sync::{Arc, Mutex};
 use kmock::{Kernel, Result};
 
 // ---------------------------------------------------------------------------------------
@@ -55,7 +58,7 @@ impl IfnetOps for Dummy {
 
     fn if_output(
         ifp: &Ifnet<Self>,
-        m: Box<Mbuf>,
+        m: MbufBox,
         _dst: &mut SockAddr,
         _rt: Option<&RtEntry>,
     ) -> Result {
@@ -79,11 +82,16 @@ impl IfnetOps for Dummy {
 
 /// Creates and attaches `dummy<unit>` in the current kernel context.
 fn dummy(unit: u32) -> Arc<Dummy> {
-    let sc = Arc::new_cyclic(|w: &Weak<Dummy>| Dummy {
-        ifp: Ifnet::new(w.clone(), "dummy", unit, ()),
-        starts: AtomicUsize::new(0),
-        ioctls: Mutex::new(Vec::new()),
-    });
+    let sc = Arc::new(
+        Dummy {
+            ifp: Ifnet::new("dummy", unit, (), GFP_KERNEL).unwrap(),
+            starts: AtomicUsize::new(0),
+            ioctls: Mutex::new(Vec::new()),
+        },
+        GFP_KERNEL,
+    )
+    .unwrap();
+    sc.ifp.set_softc(sc.clone());
     if_attach(&sc.ifp);
     sc
 }
@@ -100,11 +108,11 @@ fn user() -> Ucred {
 }
 
 /// A packet of `len` bytes, all equal to `tag`.
-fn pkt(k: &Kernel, tag: u8, len: usize) -> Box<Mbuf> {
+fn pkt(k: &Kernel, tag: u8, len: usize) -> MbufBox {
     k.mbufs().packet_from(&vec![tag; len], 0, None).unwrap()
 }
 
-fn handoff(sc: &Dummy, m: Box<Mbuf>) -> Result {
+fn handoff(sc: &Dummy, m: MbufBox) -> Result {
     let mut g = ifnet_serialize_all(&sc.ifp);
     ifq_handoff(&sc.ifp, &mut g, m, &AltqPktattr::default())
 }
@@ -330,7 +338,7 @@ fn if_attach_assigns_index_and_link_address_first() {
     let addrs = a.ifp.if_addrs();
     assert_eq!(addrs.len(), 1);
     assert_eq!(addrs[0].family(), Some(AF_LINK));
-    assert_eq!(addrs[0].to_string(), "link");
+    assert_eq!(addr_str(&addrs[0]), "link");
     assert_eq!(ifnet_serialize_all(&a.ifp).if_snd.maxlen(), IFQ_MAXLEN);
     assert_eq!(k.ifunit("dummy7").map(|i| i.index()), Some(2));
     assert!(k.ifunit("dummy1").is_none());
@@ -356,7 +364,7 @@ fn if_attach_assigns_index_and_link_address_first() {
     )
     .unwrap();
     assert_eq!(a.ifp.if_addrs()[0].family(), Some(AF_LINK));
-    assert_eq!(a.ifp.if_addrs()[1].to_string(), "inet:10.0.0.1");
+    assert_eq!(addr_str(&a.ifp.if_addrs()[1]), "inet:10.0.0.1");
 }
 
 #[test]
@@ -441,7 +449,7 @@ fn if_purgeaddrs_nolink_keeps_only_link() {
         .map(|e| match e {
             Event::PurgeAddr { ifname, addr } => {
                 assert_eq!(&*ifname, "dummy0");
-                addr
+                addr_str(&addr)
             }
             other => panic!("unexpected event {other:?}"),
         })
@@ -504,7 +512,7 @@ fn ifioctl_sifdstaddr_needs_inet_address_and_pointopoint() {
     sc.ifp.if_flags.insert(IfFlags::IFF_POINTOPOINT);
     assert_eq!(ifioctl(&*sc.ifp, SIOCSIFDSTADDR, dst, &user()), Err(EPERM));
     ifioctl(&*sc.ifp, SIOCSIFDSTADDR, dst, &root()).unwrap();
-    assert_eq!(sc.ifp.if_addrs()[1].to_string(), "inet:10.0.0.1>10.0.0.2");
+    assert_eq!(addr_str(&sc.ifp.if_addrs()[1]), "inet:10.0.0.1>10.0.0.2");
     assert_eq!(
         *sc.ioctls.lock(),
         vec![(SIOCSIFADDR, true), (SIOCSIFDSTADDR, true)]
@@ -616,7 +624,7 @@ impl BpfListener for Collector {
 }
 
 /// What a driver does: tap only if `if_bpf` is non-NULL.
-fn driver_tap(sc: &Dummy, m: &Mbuf, hdr: Option<&[u8]>) -> bool {
+fn driver_tap(sc: &Dummy, m: &kmock::bsd::mbuf::Mbuf, hdr: Option<&[u8]>) -> bool {
     match sc.ifp.if_bpf() {
         Some(bp) => {
             match hdr {
@@ -639,7 +647,7 @@ fn bpf_without_listener_delivers_nothing() {
         .mbufs()
         .packet_from(&[1, 2, 3, 4, 5], 0, Some(&[2, 3]))
         .unwrap();
-    let l = Arc::new(Collector::default());
+    let l = StdArc::new(Collector::default());
     // Not attached yet: no listener can be added, if_bpf stays NULL.
     assert!(!sc.ifp.bpf().attach_listener(l.clone()));
     assert!(sc.ifp.if_bpf().is_none());
@@ -662,8 +670,8 @@ fn bpf_ptap_and_mtap_reach_listeners() {
     let _ctx = k.enter(1);
     let sc = dummy(0);
     bpfattach(&*sc.ifp, DLT_NULL, 4);
-    let l = Arc::new(Collector::default());
-    let l2 = Arc::new(Collector::default());
+    let l = StdArc::new(Collector::default());
+    let l2 = StdArc::new(Collector::default());
     assert!(sc.ifp.bpf().attach_listener(l.clone()));
     assert!(sc.ifp.bpf().attach_listener(l2.clone()));
     assert_eq!(sc.ifp.bpf().listener_count(), 2);
@@ -700,7 +708,7 @@ fn bpf_ptap_and_mtap_reach_listeners() {
     // The tap does not consume or change the packet.
     assert_eq!(m.to_vec(), vec![1, 2, 3, 4, 5]);
 
-    let l2d: Arc<dyn BpfListener> = l2.clone();
+    let l2d: StdArc<dyn BpfListener> = l2.clone();
     assert!(sc.ifp.bpf().detach_listener(&l2d));
     assert!(sc.ifp.bpf().detach_last());
     assert!(sc.ifp.if_bpf().is_none());
@@ -746,12 +754,11 @@ fn netisr_queue_is_fifo_per_protocol() {
 fn netisr_handler_mode_receives_packets_at_once() {
     let k = Kernel::new();
     let _ctx = k.enter(1);
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = StdArc::new(std::sync::Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    k.netisr().set_handler(
-        NETISR_IP,
-        Arc::new(move |m: Box<Mbuf>| s2.lock().unwrap().push(m.to_vec())),
-    );
+    k.netisr().set_handler(NETISR_IP, move |m: MbufBox| {
+        s2.lock().unwrap().push(m.to_vec())
+    });
     netisr_queue(NETISR_IP, pkt(&k, 5, 2)).unwrap();
     netisr_queue(NETISR_IP, pkt(&k, 6, 1)).unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![vec![5, 5], vec![6]]);
@@ -836,6 +843,12 @@ impl DevState {
 
 struct DevDummy {
     st: Arc<DevState>,
+    bitmap: Arc<DevfsCloneBitmap>,
+}
+
+/// A kmock `Arc` in a test (allocation cannot fail here: no failure is armed).
+fn karc<T>(x: T) -> Arc<T> {
+    Arc::new(x, GFP_KERNEL).unwrap()
 }
 
 fn dev_detach(kn: &Knote) {
@@ -867,7 +880,7 @@ impl DevOps for DevDummy {
     }
     fn d_close(&self, ap: &mut DevCloseArgs<'_>) -> Result {
         self.st.push(format!("close {}", ap.a_dev.name()));
-        let ev = kmock::kernel::current_kernel().map(|k| k.take_events());
+        let ev = kmock::host::kernel::current_kernel().map(|k| k.take_events());
         *self.st.events_at_close.lock().unwrap() = ev;
         Ok(())
     }
@@ -892,13 +905,16 @@ impl DevOps for Bare {
     }
 }
 
-fn dev_kernel() -> (Kernel, Arc<DevState>, Arc<dyn DevOps>) {
+fn dev_kernel() -> (Kernel, Arc<DevState>, Arc<DevDummy>) {
     let k = Kernel::new();
     k.proc_set(1, 1, 1, 0).unwrap(); // root
     k.proc_set(10, 10, 1, 1000).unwrap(); // an ordinary user
     k.proc_set(66, 66, 1, UID_UUCP).unwrap(); // the node's owner
-    let st = Arc::new(DevState::default());
-    let ops: Arc<dyn DevOps> = Arc::new(DevDummy { st: st.clone() });
+    let st = karc(DevState::default());
+    let ops = karc(DevDummy {
+        st: st.clone(),
+        bitmap: karc(DevfsCloneBitmap::new()),
+    });
     (k, st, ops)
 }
 
@@ -923,7 +939,7 @@ fn devfs_make_dev_lookup_and_open_permissions() {
             make_dev(&ops, 3, 0, 0, 0o600, format_args!("dummy3")).unwrap_err(),
             EBUSY
         );
-        d.set_si_drv1(Arc::new(42u32));
+        d.set_si_drv1(karc(42u32));
         assert_eq!(d.si_drv1::<u32>().as_deref(), Some(&42));
         assert!(d.si_drv1::<String>().is_none());
     }
@@ -975,10 +991,24 @@ fn devfs_clone_bitmap_get_set_put() {
     assert_eq!(devfs_clone_bitmap_get(&b, 7), Some(6));
 }
 
+/// The dummy's autoclone handler: the lowest free unit of its bitmap.
+fn dummy_clone(ops: &Arc<DevDummy>, ap: &mut DevCloneArgs<'_>) -> Result {
+    let unit = devfs_clone_bitmap_get(&ops.bitmap, 0).ok_or(ENXIO)?;
+    ap.a_dev = Some(make_only_dev(
+        ops,
+        unit,
+        UID_UUCP,
+        GID_DIALER,
+        0o600,
+        format_args!("dummy{unit}"),
+    )?);
+    Ok(())
+}
+
 #[test]
 fn devfs_autoclone_takes_lowest_free_unit() {
     let (k, st, ops) = dev_kernel();
-    let bitmap = Arc::new(DevfsCloneBitmap::new());
+    let bitmap = ops.bitmap.clone();
     {
         let _ctx = k.enter(1);
         for unit in 0..4 {
@@ -993,19 +1023,7 @@ fn devfs_autoclone_takes_lowest_free_unit() {
             .unwrap();
             devfs_clone_bitmap_set(&bitmap, unit);
         }
-        let (ops2, bm2) = (ops.clone(), bitmap.clone());
-        let clone: CloneFn = Arc::new(move |ap: &mut DevCloneArgs<'_>| {
-            let unit = devfs_clone_bitmap_get(&bm2, 0).ok_or(ENXIO)?;
-            ap.a_dev = Some(make_only_dev(
-                &ops2,
-                unit,
-                UID_UUCP,
-                GID_DIALER,
-                0o600,
-                format_args!("dummy{unit}"),
-            )?);
-            Ok(())
-        });
+        let clone: CloneFn<DevDummy> = dummy_clone;
         make_autoclone_dev(
             &ops,
             &bitmap,
@@ -1065,6 +1083,11 @@ fn file_ioctl_fionbio_is_generic_others_reach_driver() {
     assert_eq!(f.ioctl(FIONBIO, &mut [0u8; 2]), Err(EFAULT));
     assert_eq!(f.ioctl_as(999, FIOASYNC, &mut [0u8; 4]), Err(ESRCH));
     assert_eq!(st.log().len(), 2);
+    // The driver path takes any number, FIONBIO's included, and leaves the flag alone.
+    f.driver_ioctl_as(1, FIONBIO, &mut 1i32.to_ne_bytes())
+        .unwrap();
+    assert_eq!(st.log()[2], format!("ioctl {FIONBIO:#x}"));
+    assert!(!f.nonblock());
 }
 
 #[test]
@@ -1102,7 +1125,7 @@ fn file_close_detaches_knotes_before_d_close() {
 fn devops_defaults_answer_enodev() {
     let k = Kernel::new();
     k.proc_set(1, 1, 1, 0).unwrap();
-    let ops: Arc<dyn DevOps> = Arc::new(Bare);
+    let ops = karc(Bare);
     let dev = {
         let _ctx = k.enter(1);
         make_dev(&ops, 0, 0, 0, 0o600, format_args!("bare")).unwrap()
@@ -1267,7 +1290,7 @@ fn tsleep_wakeup_handshake_loses_no_wakeup() {
         let k = Kernel::new();
         k.proc_set(1, 1, 1, 0).unwrap();
         k.proc_set(2, 2, 1, 0).unwrap();
-        let h = Arc::new(Handshake::default());
+        let h = StdArc::new(Handshake::default());
 
         let (kc, hc) = (k.clone(), h.clone());
         let consumer = std::thread::spawn(move || {
@@ -1303,7 +1326,7 @@ fn tsleep_wakeup_handshake_loses_no_wakeup() {
 fn wakeup_wakes_every_sleeper_on_the_channel() {
     with_watchdog(|| {
         let k = Kernel::new();
-        let sleeping = Arc::new(Mutex::new(0usize));
+        let sleeping = StdArc::new(Mutex::new(0usize));
         let other = 0u8;
         let mut threads = Vec::new();
         for pid in [11, 12] {
@@ -1493,4 +1516,24 @@ fn every_errno_constant_is_named_after_itself() {
     // EAGAIN is the one alias: the same number as EWOULDBLOCK, so it carries that name.
     assert_eq!(EAGAIN, EWOULDBLOCK);
     assert_eq!(EAGAIN.name(), Some("EWOULDBLOCK"));
+}
+
+/// An address in the notation of the scenario transcripts (what tunsim prints).
+fn addr_str(a: &kmock::bsd::ifnet::IfAddr) -> String {
+    let inet = |x: [u8; 4]| format!("{}.{}.{}.{}", x[0], x[1], x[2], x[3]);
+    match &a.addr {
+        None => "null".to_string(),
+        Some(s) => match s.sa_family() {
+            AF_LINK => "link".to_string(),
+            AF_INET6 => "inet6".to_string(),
+            AF_INET => {
+                let mut t = format!("inet:{}", inet(s.inet_addr().unwrap_or_default()));
+                if let Some(d) = a.dstaddr.as_ref().and_then(|d| d.inet_addr()) {
+                    t = format!("{t}>{}", inet(d));
+                }
+                t
+            }
+            n => format!("af:{n}"),
+        },
+    }
 }

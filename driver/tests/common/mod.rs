@@ -8,20 +8,22 @@
 //! Not every test file uses every helper.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc as StdArc, Mutex};
 use std::time::{Duration, Instant};
 
 use if_tun::abi::TunInfo;
-use if_tun::{TunFlags, TunModule, TunSoftc, TunStatus};
+use if_tun::{TunFlags, TunModule, TunSoftc};
 use kernel::bsd::bpf::BpfListener;
 use kernel::bsd::cred::Ucred;
 use kernel::bsd::devfs::File;
 use kernel::bsd::ifnet::{ifioctl, IfIoctlArg, IfStats, IfnetDyn};
 use kernel::bsd::ioccom::{SIOCSIFADDR, SIOCSIFDSTADDR};
-use kernel::bsd::mbuf::Mbuf;
+use kernel::bsd::mbuf::MbufBox;
+use kernel::bsd::sigio::Sigio;
 use kernel::bsd::socket::{SockAddr, AF_INET};
-use kernel::kernel::ContextGuard;
 use kernel::module::LoadedModule;
+use kernel::sync::Arc;
+use kernel::ContextGuard;
 use kernel::{Kernel, Result};
 
 /// The root process every fixture runs as.
@@ -88,7 +90,7 @@ impl Env {
 
     /// `status()` of unit `name`.
     pub fn status(&self, name: &str) -> TunStatus {
-        self.softc(name).status()
+        status(&self.softc(name))
     }
 
     /// `tun_flags` of unit `name`.
@@ -113,7 +115,7 @@ impl Env {
     }
 
     /// A packet built by the environment (see `MbufZone::packet_from`).
-    pub fn pkt(&self, payload: &[u8], lead: usize, segs: Option<&[usize]>) -> Box<Mbuf> {
+    pub fn pkt(&self, payload: &[u8], lead: usize, segs: Option<&[usize]>) -> MbufBox {
         self.k.mbufs().packet_from(payload, lead, segs).unwrap()
     }
 
@@ -230,8 +232,8 @@ pub struct Capture {
 
 impl Capture {
     /// Attaches a new capture to `ifp`'s bpf tap.
-    pub fn attach(ifp: &Arc<dyn IfnetDyn>) -> Arc<Capture> {
-        let c = Arc::new(Capture::default());
+    pub fn attach(ifp: &Arc<dyn IfnetDyn>) -> StdArc<Capture> {
+        let c = StdArc::new(Capture::default());
         assert!(ifp.bpf().attach_listener(c.clone()));
         c
     }
@@ -287,5 +289,34 @@ pub fn watchdog<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
             }
         }
         Err(RecvTimeoutError::Timeout) => panic!("watchdog: test still running after {secs}s"),
+    }
+}
+
+/// A unit's state (what tunsim's `show` prints), read with the serializer held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TunStatus {
+    pub flags: TunFlags,
+    pub pid: i32,
+    pub sigio: Option<Sigio>,
+    pub tundebug: i32,
+    pub knotes: Vec<(u64, i16)>,
+}
+
+pub fn status(sc: &TunSoftc) -> TunStatus {
+    let (flags, pid) = {
+        let g = kernel::bsd::ifnet::ifnet_serialize_all(&sc.tun_if);
+        (g.sc.tun_flags, g.sc.tun_pid)
+    };
+    TunStatus {
+        flags,
+        pid,
+        sigio: sc.tun_sigio.get(),
+        tundebug: sc.tundebug.get(),
+        knotes: sc
+            .tun_rkq
+            .snapshot()
+            .iter()
+            .map(|k| (k.id(), k.kn_filter()))
+            .collect(),
     }
 }

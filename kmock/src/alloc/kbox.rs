@@ -52,12 +52,13 @@ impl<T> KBox<T> {
 
     /// Runs an initializer into a new pinned allocation (`KBox::pin_init`).
     #[track_caller]
-    pub fn pin_init<E: From<AllocError>>(
+    pub fn pin_init<E>(
         init: impl crate::init::PinInit<T, E>,
         flags: Flags,
-    ) -> Result<Pin<Self>, E>
+    ) -> Result<Pin<Self>, crate::error::Error>
     where
         T: Unpin,
+        crate::error::Error: From<E>,
     {
         let site = Location::caller();
         check(site, core::mem::size_of::<T>(), flags)?;

@@ -39,7 +39,11 @@ impl<T> KVec<T> {
         if self.0.capacity() - self.0.len() >= additional {
             return Ok(());
         }
-        check(site, additional.saturating_mul(core::mem::size_of::<T>()), flags)?;
+        check(
+            site,
+            additional.saturating_mul(core::mem::size_of::<T>()),
+            flags,
+        )?;
         self.0.try_reserve(additional).map_err(|_| AllocError)
     }
 

@@ -161,7 +161,8 @@ impl DevfsCloneBitmap {
 
     /// Whether unit `unit` is taken.
     pub fn chk(&self, unit: u32) -> bool {
-        self.bits.lock()
+        self.bits
+            .lock()
             .get(unit as usize)
             .copied()
             .unwrap_or(false)

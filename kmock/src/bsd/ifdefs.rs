@@ -11,7 +11,6 @@ use super::ioccom::{data_i32, IFNAMSIZ, IFREQ_SIZE};
 use super::socket::SockAddr;
 use crate::error::{code, Result};
 
-
 bitflags::bitflags! {
     /// `if_flags` (`IFF_*`), DragonFly values.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -57,12 +57,8 @@ pub trait IfnetOps: Send + Sync + Sized + 'static {
     type Serialized: Send + 'static;
 
     /// `if_output(ifp, m, dst, rt)`: send packet `m` to `dst`. Consumes `m` in every case.
-    fn if_output(
-        ifp: &Ifnet<Self>,
-        m: MbufBox,
-        dst: &mut SockAddr,
-        rt: Option<&RtEntry>,
-    ) -> Result;
+    fn if_output(ifp: &Ifnet<Self>, m: MbufBox, dst: &mut SockAddr, rt: Option<&RtEntry>)
+        -> Result;
 
     /// `if_ioctl(ifp, cmd, data, cred)`; `data` is `None` where the C passes NULL.
     fn if_ioctl(ifp: &Ifnet<Self>, cmd: u32, data: Option<&mut [u8]>, cred: &Ucred) -> Result;

@@ -187,4 +187,3 @@ pub fn ifq_purge(ifq: &mut Ifq) {
 pub fn if_drop(ifq: &mut Ifq) {
     ifq.drops += 1;
 }
-

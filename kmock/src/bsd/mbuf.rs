@@ -187,7 +187,6 @@ impl MbufZone {
         head.pkthdr.len = bytes.len();
         Ok(head)
     }
-
 }
 
 impl Mbuf {
@@ -637,9 +636,10 @@ pub fn m_adj(mp: &mut Mbuf, req_len: isize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::door::Event;
     use crate::Kernel;
 
-    fn k() -> (Kernel, crate::kernel::ContextGuard) {
+    fn k() -> (Kernel, crate::ContextGuard) {
         let k = Kernel::new();
         let g = k.enter(1);
         (k, g)

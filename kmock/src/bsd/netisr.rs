@@ -58,7 +58,10 @@ pub fn netisr_queue(num: u32, m: MbufBox) -> Result {
 impl Netisr {
     /// Takes the oldest packet of queue `num`.
     pub fn dequeue(&self, num: u32) -> Option<MbufBox> {
-        self.dequeue_any(num)?.downcast::<MbufBox>().ok().map(|b| *b)
+        self.dequeue_any(num)?
+            .downcast::<MbufBox>()
+            .ok()
+            .map(|b| *b)
     }
 
     /// Takes every queued packet, by queue number then age.

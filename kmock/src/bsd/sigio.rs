@@ -100,7 +100,8 @@ pub fn fsetown(pgid: i32, slot: &SigioSlot) -> Result {
 /// of the owner group, that the setter may signal (`CANSIGIO`: root, or the same uid).
 pub fn pgsigio(slot: &SigioSlot, sig: i32, _checkctty: i32) {
     let Some(owner) = slot.get() else { return };
-    let may = |p: &door::ProcInfo| owner.sio_ucred.cr_uid == 0 || owner.sio_ucred.cr_uid == p.cred.cr_uid;
+    let may =
+        |p: &door::ProcInfo| owner.sio_ucred.cr_uid == 0 || owner.sio_ucred.cr_uid == p.cred.cr_uid;
     if owner.sio_pgid > 0 {
         if let Some(p) = door::proc_lookup(owner.sio_pgid) {
             if may(&p) {

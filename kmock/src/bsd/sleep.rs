@@ -58,8 +58,8 @@ mod tests {
     use super::*;
     use crate::bsd::errno::ERESTART;
     use crate::error::code;
-    use crate::Kernel;
     use crate::sync::Mutex;
+    use crate::Kernel;
     use std::sync::Arc;
 
     #[test]

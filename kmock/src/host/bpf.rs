@@ -26,7 +26,6 @@ pub struct BpfIf {
     listeners: Mutex<Vec<Arc<dyn BpfListener>>>,
 }
 
-
 impl BpfIf {
     pub(crate) fn new(ifname: Arc<str>, events: Arc<EventSink>) -> Self {
         BpfIf {

@@ -241,4 +241,3 @@ pub fn wakeup(ident: usize) -> usize {
     q.cv.notify_all();
     n
 }
-

@@ -17,6 +17,9 @@ use super::sync::lock;
 use crate::bsd::ifdefs::IfAddr;
 
 /// One side effect inside the kernel, in the order it happened.
+// `PurgeAddr` carries two sockaddrs (512 bytes); events are rare and only recorded when
+// asked for, so the size is not worth a box in every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// `if_attach()` ran for interface `ifname`.

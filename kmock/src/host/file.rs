@@ -141,7 +141,11 @@ impl File {
 
     /// `read` into a caller-built [`Uio`] (to reach the fault paths); on failure also says
     /// how many bytes were moved.
-    pub fn read_uio(&self, uio: &mut Uio<'_>, ioflag: i32) -> Result<usize, (crate::error::Error, usize)> {
+    pub fn read_uio(
+        &self,
+        uio: &mut Uio<'_>,
+        ioflag: i32,
+    ) -> Result<usize, (crate::error::Error, usize)> {
         self.check_open().map_err(|e| (e, 0))?;
         let _c = self.ctx().map_err(|e| (e, 0))?;
         let flag = ioflag | self.ioflag(false);
@@ -244,4 +248,3 @@ impl Drop for File {
         let _ = self.close();
     }
 }
-

@@ -85,7 +85,10 @@ impl IfList {
 
     /// The interface named `name` (`ifunit()`).
     pub fn find(&self, name: &str) -> Option<IfSlot> {
-        lock(&self.list).iter().find(|s| s.ops.name() == name).cloned()
+        lock(&self.list)
+            .iter()
+            .find(|s| s.ops.name() == name)
+            .cloned()
     }
 }
 

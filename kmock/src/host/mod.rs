@@ -6,7 +6,7 @@
 //! turn-taking threads ([`sched`]), the [`sleepq`] sleep queues, the [`proc`] table, the
 //! [`mbuf`] zone, the [`devfs`] table and open files, the [`ifnet`] list with the generic
 //! ifioctl layer, the [`netisr`] queues, the [`bpf`] listeners, the [`sysctl`] registry,
-//! module loading ([`module`]) and the allocation-failure plan ([`faults`]).
+//! module loading ([`module`]) and the allocation-failure plan (`faults`).
 //!
 //! Nothing here names the API's service modules: callbacks into driver code go through the
 //! host-defined traits [`devfs::NodeOps`] and [`ifnet::IfHost`], which the API implements
@@ -17,8 +17,8 @@ pub mod console;
 pub mod devfs;
 pub mod entry;
 pub mod event;
-pub mod file;
 pub(crate) mod faults;
+pub mod file;
 pub mod ifnet;
 pub mod kernel;
 pub mod mbuf;

@@ -4,7 +4,6 @@
 use core::sync::atomic::{AtomicI32, Ordering};
 use std::string::{String, ToString};
 
-
 /// An integer sysctl (`SYSCTL_INT(_debug, OID_AUTO, if_tun_debug, CTLFLAG_RW, …)`).
 #[derive(Debug)]
 pub struct SysctlInt {

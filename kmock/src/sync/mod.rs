@@ -184,7 +184,11 @@ fn reborrow<'a, T>(g: stdsync::MutexGuard<'a, T>) -> stdsync::MutexGuard<'a, T> 
 macro_rules! new_mutex {
     ($value:expr $(, $name:literal)? $(,)?) => {{
         let v = $value;
-        move || ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::Mutex::new(v))
+        move || {
+            ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::Mutex::new(
+                v,
+            ))
+        }
     }};
 }
 
@@ -193,7 +197,11 @@ macro_rules! new_mutex {
 macro_rules! new_spinlock {
     ($value:expr $(, $name:literal)? $(,)?) => {{
         let v = $value;
-        move || ::core::result::Result::<_, ::core::convert::Infallible>::Ok($crate::sync::SpinLock::new(v))
+        move || {
+            ::core::result::Result::<_, ::core::convert::Infallible>::Ok(
+                $crate::sync::SpinLock::new(v),
+            )
+        }
     }};
 }
 

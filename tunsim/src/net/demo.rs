@@ -2,6 +2,7 @@
 //! `tunsim demo`: tun0 between two smoltcp stacks — five pings, 1 MiB over TCP, a
 //! narrated trace of the driver's entry points, `tun0.pcap`, and a summary.
 
+use crate::scenario::status::SoftcStatus;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

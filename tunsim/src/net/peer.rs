@@ -11,6 +11,7 @@
 //! [`Tunnel`] puts it together: kernel, driver, host stack ([`KernelHost`]), descriptor,
 //! reader thread and peer stack, and runs pings and TCP transfers across the driver.
 
+use crate::scenario::status::SoftcStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;

@@ -12,9 +12,9 @@
 //! the remote peer of [`crate::net::peer::Tunnel`]. [`KernelHost`] is the kernel with the
 //! driver loaded, `tun0` configured and an [`IpStack`] bound to it.
 
+use kmock::sync::Arc;
 use std::collections::VecDeque;
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use if_tun::{TunModule, TunSoftc};
@@ -274,12 +274,10 @@ impl KernelHost {
         let stack = IpStack::new(read_back.local, read_back.dst, mtu, smol_now(base), 1);
         let (tx, rx) = mpsc::channel();
         let h = tx.clone();
-        k.netisr().set_handler(
-            NETISR_IP,
-            Arc::new(move |m| {
+        k.netisr()
+            .set_handler(NETISR_IP, move |m: kmock::bsd::mbuf::MbufBox| {
                 let _ = h.send(Msg::Netisr(m.to_vec()));
-            }),
-        );
+            });
         Ok(KernelHost {
             k: k.clone(),
             module: Some(module),

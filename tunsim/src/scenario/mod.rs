@@ -20,6 +20,7 @@ pub mod leaks;
 pub mod lexer;
 pub mod parser;
 pub mod payload;
+pub mod status;
 pub mod transcript;
 
 pub use exec::{run_scenario, Sim};

@@ -112,12 +112,12 @@ pub fn event_line(e: Event, chan_name: impl Fn(usize) -> String) -> Option<Strin
         Event::IfDown { ifname } => format!("  if_down {ifname}"),
         Event::IfUp { ifname } => format!("  if_up {ifname}"),
         Event::PurgeAddr { ifname, addr } => {
-            format!("  purgeaddrs {ifname}: removed {addr}")
+            format!("  purgeaddrs {ifname}: removed {}", fmt_ifaddr(&addr))
         }
         Event::Wakeup { ident, woken } => {
             format!("  wakeup {} (sleepers={woken})", chan_name(ident))
         }
-        Event::Sleep { .. } => return None,
+        Event::Sleep { .. } | Event::InjectedFail { .. } => return None,
         Event::Sigio { pid, pgrp, .. } => match pgrp {
             Some(g) => format!("  SIGIO -> pid {pid} (pgrp {g})"),
             None => format!("  SIGIO -> pid {pid}"),
@@ -213,6 +213,29 @@ pub fn escape(s: &str) -> String {
         }
     }
     o
+}
+
+/// An interface address in the transcript's notation: `inet:A>B`, `inet6`, `link`,
+/// `null` (an entry without a sockaddr), `af:N`.
+pub fn fmt_ifaddr(a: &kmock::bsd::ifnet::IfAddr) -> String {
+    use kmock::bsd::socket::{AF_INET, AF_INET6, AF_LINK};
+    let inet = |x: [u8; 4]| format!("{}.{}.{}.{}", x[0], x[1], x[2], x[3]);
+    match &a.addr {
+        None => "null".to_string(),
+        Some(s) => match s.sa_family() {
+            AF_LINK => "link".to_string(),
+            AF_INET6 => "inet6".to_string(),
+            AF_INET => {
+                let mut t = format!("inet:{}", inet(s.inet_addr().unwrap_or_default()));
+                if let Some(d) = a.dstaddr.as_ref().and_then(|d| d.inet_addr()) {
+                    t.push('>');
+                    t.push_str(&inet(d));
+                }
+                t
+            }
+            n => format!("af:{n}"),
+        },
+    }
 }
 
 #[cfg(test)]

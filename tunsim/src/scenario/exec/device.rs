@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use if_tun::abi::TunInfo;
-use kmock::bsd::devfs::{DevIoctlArgs, DevOps, File};
+use kmock::bsd::devfs::File;
 use kmock::bsd::ioccom::*;
 use kmock::bsd::kqueue::Knote;
 use kmock::sched::KthreadState;
@@ -21,7 +21,7 @@ pub const MAX_KNOTES: usize = 1024;
 
 /// A registered knote and the descriptor it came through.
 pub(super) struct KnoteRec {
-    kn: Arc<Knote>,
+    kn: kmock::sync::Arc<Knote>,
     dev: String,
     attached: bool,
 }
@@ -238,19 +238,10 @@ impl Sim {
     }
 
     /// `d_ioctl` on the descriptor's device as process `pid`, bypassing the generic ioctl
-    /// layer of [`File::ioctl_as`] (which takes `FIONBIO` by number). kmock's `File` has no
-    /// such path and `Cdev` does not expose its ops, so this calls the loaded module's
-    /// `tun_ops` (the ops of every tun node) the way `File::ioctl_as` calls the node's.
+    /// layer of [`File::ioctl_as`] (which takes the command `FIONBIO`): the scenario
+    /// language's raw number.
     fn driver_ioctl(&self, f: &File, pid: i32, cmd: u32, data: &mut [u8]) -> Result<(), Error> {
-        let _ctx = self.k.enter(pid);
-        let cred = self.k.proc_cred(pid).ok_or(kmock::error::code::ESRCH)?;
-        self.module.get().ops().d_ioctl(&mut DevIoctlArgs {
-            a_dev: f.dev(),
-            a_cmd: cmd,
-            a_data: data,
-            a_fflag: 0,
-            a_cred: &cred,
-        })
+        f.driver_ioctl_as(pid, cmd, data)
     }
 
     pub(super) fn knote_index(&self, k: &NumRef) -> Result<usize, String> {

@@ -2,6 +2,7 @@
 //! The harness commands (scenario-language.md §6–§7): processes and the current process,
 //! allocation failure, `show`, `mbufs`, and the deferred syntax errors.
 
+use crate::scenario::status::SoftcStatus;
 use std::fmt::Write as _;
 
 use kmock::bsd::kqueue::{EVFILT_READ, EVFILT_WRITE};
@@ -138,7 +139,11 @@ impl Sim {
             }
         });
         self.line(qline);
-        let addrs: Vec<String> = ifp.addrs().iter().map(|a| a.to_string()).collect();
+        let addrs: Vec<String> = ifp
+            .addrs()
+            .iter()
+            .map(crate::scenario::transcript::fmt_ifaddr)
+            .collect();
         let knotes = if st.knotes.is_empty() {
             "none".to_string()
         } else {

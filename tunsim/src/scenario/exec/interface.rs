@@ -148,7 +148,7 @@ impl Sim {
         Ok(Res::new("ok".into()))
     }
 
-    pub(super) fn ifp(&self, name: &str) -> Result<Arc<dyn IfnetDyn>, String> {
+    pub(super) fn ifp(&self, name: &str) -> Result<kmock::sync::Arc<dyn IfnetDyn>, String> {
         self.k
             .ifunit(name)
             .ok_or_else(|| format!("no interface {name}"))

@@ -19,6 +19,7 @@ mod harness;
 mod interface;
 mod jobs;
 
+use crate::scenario::status::SoftcStatus;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -39,7 +40,8 @@ use jobs::Job;
 /// A scenario run in progress.
 pub struct Sim {
     k: Kernel,
-    module: LoadedModule<TunModule>,
+    /// Keeps if_tun loaded for the scenario's lifetime (unloaded on drop).
+    _module: LoadedModule<TunModule>,
     cur: i32,
     fds: BTreeMap<String, Arc<File>>,
     jobs: Vec<Job>,
@@ -61,7 +63,7 @@ impl Sim {
         k.take_events();
         Sim {
             k,
-            module,
+            _module: module,
             cur: 100,
             fds: BTreeMap::new(),
             jobs: Vec::new(),
@@ -87,7 +89,7 @@ impl Sim {
         self.out.push('\n');
     }
 
-    fn softc(&self, name: &str) -> Option<Arc<TunSoftc>> {
+    fn softc(&self, name: &str) -> Option<kmock::sync::Arc<TunSoftc>> {
         self.k.devfs().lookup(name)?.si_drv1::<TunSoftc>()
     }
 
