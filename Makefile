@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Wraps the cargo commands. `make check` is what CI runs (see .ci/run).
 CARGO ?= cargo
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Criterion benchmarks of the driver's per-packet paths on kmock:
 //! - `write`: `write(2)` on /dev/tun0 → `tunwrite` → mbuf chain → netisr (drained);
 //! - `output_read`: `if_output` (`tunoutput`) → send queue → `read(2)` (`tunread`);

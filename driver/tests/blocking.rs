@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Blocking reads on real threads (kmock's default mode) and in turn-taking mode:
 //! `tunread`'s sleep (if_tun.c lines 549–559) and `tunoutput`'s wakeup (lines 392–395).
 //! Every test runs under a watchdog so a lost wakeup fails instead of hanging.

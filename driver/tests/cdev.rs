@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The character-device side: `tunopen`, `tunclone`, `tunclose`, `tunioctl`, `tunkqfilter`
 //! (if_tun.c lines 123–229, 424–523, 708–769). Test names follow the C's entry points and
 //! error branches.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The interface side: `tuninit`, `tunifioctl`, `tunoutput`, `tunstart` (if_tun.c lines
 //! 231–418, 777–798), including the bpf taps of the output path and the documented fixes
 //! (AF_UNSPEC pull-up, LMODE `sa_len` > MHLEN).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The data path through the descriptor: `tunread` (if_tun.c lines 530–575) and
 //! `tunwrite` (lines 581–701), their error branches, the bpf taps of the input path and
 //! the DF-0588 fix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Property round trips through the driver:
 //!
 //! (a) `write(2)` → `tunwrite` → netisr, plain and `TUNSIFHEAD` framing, payloads of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Property tests for mbuf chains: building, `M_PREPEND`, `m_adj`, `m_pullup`, `m_free`.
 //!
 //! The BSD contracts checked are those of `tun-facts.md` §3 (DragonFly x86_64, 2010–11:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Unit-level tests of kmock's kernel services through their public API: ifq, ifnet and the
 //! generic `ifioctl` layer, bpf, netisr, devfs, uio, sleep/wakeup, sigio and errno names.
 //!

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Random scenario generator for tools/oracle-diff/run.sh: python3 gen.py SEED > x.tun
 import random, subprocess, sys
 R = random.Random(int(sys.argv[1]))

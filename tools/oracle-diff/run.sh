@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Differential check of tunsim against the reference oracle on random scenarios.
 # A development tool, not a test: it needs the oracle beside the project
 # (../shared/oracle/run-scenario) and python3.

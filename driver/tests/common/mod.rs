@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Shared fixtures for the driver's integration tests.
 //!
 //! Every test boots its own kernel ([`boot`]), loads the tun module into it, enters it as

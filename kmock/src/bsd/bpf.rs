@@ -16,7 +16,7 @@ use std::vec::Vec;
 
 use super::mbuf::Mbuf;
 pub use crate::door::BpfIf;
-pub use crate::host::bpf::BpfListener;
+pub use crate::door::BpfListener;
 
 /// `DLT_NULL`: BSD loopback encapsulation (4-byte host-order address family).
 pub const DLT_NULL: u32 = 0;

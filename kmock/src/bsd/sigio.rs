@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Asynchronous I/O signals (`kern_descrip.c`: `fsetown`, `fgetown`, `funsetown`;
 //! `kern_sig.c`: `pgsigio`).
 //!
