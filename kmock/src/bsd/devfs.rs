@@ -28,6 +28,7 @@
 
 use core::any::Any;
 use core::fmt;
+use core::panic::Location;
 use std::boxed::Box;
 use std::string::String;
 use std::sync::Arc as StdArc;
@@ -355,6 +356,7 @@ impl NodeOps for CdevNode {
 }
 
 fn publish<O: DevOps>(
+    site: &'static Location<'static>,
     ops: &Arc<O>,
     minor: u32,
     uid: u32,
@@ -363,6 +365,9 @@ fn publish<O: DevOps>(
     name: fmt::Arguments<'_>,
     clone: Option<ErasedClone>,
 ) -> Result<Arc<Cdev>> {
+    if door::alloc_fails(site, core::mem::size_of::<Cdev>()) {
+        return Err(code::ENOMEM);
+    }
     let is_clone = clone.is_some();
     let dyn_ops: StdArc<dyn DevOps> = ops.as_std().clone();
     let dev = Arc::from_std(StdArc::new(Cdev {
@@ -388,7 +393,9 @@ fn publish<O: DevOps>(
 }
 
 /// `make_dev(ops, minor, uid, gid, perms, fmt, ...)`: creates and publishes a node.
-/// `EBUSY` if the name exists, `ENXIO` outside a kernel context.
+/// `EBUSY` if the name exists, `ENXIO` outside a kernel context, `ENOMEM` if the node's
+/// allocation fails.
+#[track_caller]
 pub fn make_dev<O: DevOps>(
     ops: &Arc<O>,
     minor: u32,
@@ -397,11 +404,12 @@ pub fn make_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    publish(ops, minor, uid, gid, perms, name, None)
+    publish(Location::caller(), ops, minor, uid, gid, perms, name, None)
 }
 
 /// `make_only_dev(...)`: as [`make_dev`] (DragonFly skips devfs's own cloning
 /// bookkeeping; the node is the same).
+#[track_caller]
 pub fn make_only_dev<O: DevOps>(
     ops: &Arc<O>,
     minor: u32,
@@ -410,11 +418,12 @@ pub fn make_only_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    make_dev(ops, minor, uid, gid, perms, name)
+    publish(Location::caller(), ops, minor, uid, gid, perms, name, None)
 }
 
 /// `make_autoclone_dev(ops, bitmap, clone, uid, gid, perms, fmt, ...)`: an autoclone node;
 /// opening it runs `clone` (with `ops`), which picks a unit from `bitmap` and makes it.
+#[track_caller]
 pub fn make_autoclone_dev<O: DevOps>(
     ops: &Arc<O>,
     bitmap: &Arc<DevfsCloneBitmap>,
@@ -427,7 +436,7 @@ pub fn make_autoclone_dev<O: DevOps>(
     let _ = bitmap;
     let o = ops.clone();
     let f: ErasedClone = StdArc::new(move |ap: &mut DevCloneArgs<'_>| clone(&o, ap));
-    publish(ops, 0, uid, gid, perms, name, Some(f))
+    publish(Location::caller(), ops, 0, uid, gid, perms, name, Some(f))
 }
 
 /// `destroy_dev(dev)`: removes the node from devfs (open descriptors keep it).

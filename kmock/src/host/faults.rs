@@ -109,9 +109,11 @@ impl AllocFaults {
             true
         } else {
             let line = std::format!("{}:{}", site.file(), site.line());
-            p.sites
-                .iter()
-                .any(|s| name.ends_with(s.as_str()) || line.ends_with(s.as_str()))
+            p.sites.iter().any(|s| {
+                name.ends_with(s.as_str())
+                    || line.ends_with(s.as_str())
+                    || site.file().ends_with(s.as_str())
+            })
         };
         self.refresh(&p);
         if fail {

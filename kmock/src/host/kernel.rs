@@ -248,8 +248,10 @@ impl Kernel {
         self.0.faults.arm_nth(n);
     }
 
-    /// Makes every allocation whose call site (`file:line:column`) ends with `site` fail,
-    /// until [`Kernel::clear_alloc_faults`]. `"if_tun.rs:210"` names a line of the driver.
+    /// Makes every allocation whose call site ends with `site` fail, until
+    /// [`Kernel::clear_alloc_faults`]: `site` is matched against `file:line:column`,
+    /// `file:line` and `file`, so `"if_tun.rs:210"` names a line of the driver and
+    /// `"if_tun.rs"` every allocation in it.
     pub fn fail_alloc_at(&self, site: &str) {
         self.0.faults.arm_site(site);
     }
