@@ -359,9 +359,7 @@ fn publish<O: DevOps>(
     site: &'static Location<'static>,
     ops: &Arc<O>,
     minor: u32,
-    uid: u32,
-    gid: u32,
-    perms: u32,
+    (uid, gid, perms): (u32, u32, u32),
     name: fmt::Arguments<'_>,
     clone: Option<ErasedClone>,
 ) -> Result<Arc<Cdev>> {
@@ -404,7 +402,7 @@ pub fn make_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    publish(Location::caller(), ops, minor, uid, gid, perms, name, None)
+    publish(Location::caller(), ops, minor, (uid, gid, perms), name, None)
 }
 
 /// `make_only_dev(...)`: as [`make_dev`] (DragonFly skips devfs's own cloning
@@ -418,7 +416,7 @@ pub fn make_only_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    publish(Location::caller(), ops, minor, uid, gid, perms, name, None)
+    publish(Location::caller(), ops, minor, (uid, gid, perms), name, None)
 }
 
 /// `make_autoclone_dev(ops, bitmap, clone, uid, gid, perms, fmt, ...)`: an autoclone node;
@@ -436,7 +434,7 @@ pub fn make_autoclone_dev<O: DevOps>(
     let _ = bitmap;
     let o = ops.clone();
     let f: ErasedClone = StdArc::new(move |ap: &mut DevCloneArgs<'_>| clone(&o, ap));
-    publish(Location::caller(), ops, 0, uid, gid, perms, name, Some(f))
+    publish(Location::caller(), ops, 0, (uid, gid, perms), name, Some(f))
 }
 
 /// `destroy_dev(dev)`: removes the node from devfs (open descriptors keep it).
