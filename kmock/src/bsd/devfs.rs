@@ -402,7 +402,14 @@ pub fn make_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    publish(Location::caller(), ops, minor, (uid, gid, perms), name, None)
+    publish(
+        Location::caller(),
+        ops,
+        minor,
+        (uid, gid, perms),
+        name,
+        None,
+    )
 }
 
 /// `make_only_dev(...)`: as [`make_dev`] (DragonFly skips devfs's own cloning
@@ -416,7 +423,14 @@ pub fn make_only_dev<O: DevOps>(
     perms: u32,
     name: fmt::Arguments<'_>,
 ) -> Result<Arc<Cdev>> {
-    publish(Location::caller(), ops, minor, (uid, gid, perms), name, None)
+    publish(
+        Location::caller(),
+        ops,
+        minor,
+        (uid, gid, perms),
+        name,
+        None,
+    )
 }
 
 /// `make_autoclone_dev(ops, bitmap, clone, uid, gid, perms, fmt, ...)`: an autoclone node;
