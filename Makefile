@@ -2,7 +2,9 @@
 # Wraps the cargo commands. `make check` is what CI runs (see .ci/run).
 CARGO ?= cargo
 
-.PHONY: all test check fmt clippy doc clean scenarios demo bench
+.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean
+
+-include kernel/kernel.mk
 
 all:
 	$(CARGO) build --workspace --all-targets
@@ -34,3 +36,19 @@ check: fmt clippy test doc
 
 clean:
 	$(CARGO) clean
+
+# if_tun.ko for Linux 6.12 (docs/kernel.md): driver/ compiled unchanged against kshim
+# (kmock/linux). KDIR is a module-build tree of a Rust-enabled kernel built by the same
+# rustc (`make kernel` makes one and `make kernel-dir` prints its folder).
+KDIR ?= $(KERNEL_KDIR)
+BITFLAGS_SRC = $(shell python3 tools/crate-src.py bitflags 2)
+STATIC_ASSERTIONS_SRC = $(shell python3 tools/crate-src.py static_assertions 1)
+
+modules:
+	@mkdir -p kbuild
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KERNEL_MAKEFLAGS) \
+		BITFLAGS_SRC=$(BITFLAGS_SRC) STATIC_ASSERTIONS_SRC=$(STATIC_ASSERTIONS_SRC) modules
+
+modules-clean:
+	rm -rf kbuild if_tun.ko if_tun.o if_tun.mod if_tun.mod.c if_tun.mod.o modules.order \
+		Module.symvers .*.cmd kmock/linux/*.o kmock/linux/.*.cmd kmock/linux/*.d

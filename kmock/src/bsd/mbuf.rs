@@ -22,11 +22,15 @@
 //! numbered from 1 in allocation order; numbers are never reused.
 
 use core::panic::Location;
+#[cfg(not(kernel))]
 use std::sync::Arc as StdArc;
+#[cfg(not(kernel))]
 use std::vec::Vec;
 
 use crate::alloc::KBox;
-use crate::door::{self, MbufTag, MbufZone};
+use crate::door::{self, MbufTag};
+#[cfg(not(kernel))]
+use crate::door::MbufZone;
 use crate::error::{code, Result};
 
 pub use super::param::{MAX_PROTOHDR, MHLEN, MINCLSIZE, MLEN, MSIZE};
@@ -112,7 +116,8 @@ pub struct Mbuf {
 /// mbuf and the rest of its chain (`m_freem`).
 pub type MbufBox = KBox<Mbuf>;
 
-/// Environment allocations (a test, the network stack) on a kernel's zone.
+/// Environment allocations (a test, the network stack) on a kernel's zone (host only).
+#[cfg(not(kernel))]
 impl MbufZone {
     /// An allocation by the environment (a test, the network stack): never fails and is
     /// not counted by [`MbufZone::set_failalloc`].
@@ -222,7 +227,19 @@ fn alloc(
     site: &'static Location<'static>,
 ) -> Option<MbufBox> {
     let tag = door::mbuf_alloc(hdr, like, site)?;
-    Some(KBox::new_unaccounted(Mbuf::fresh(hdr, tag)))
+    mbuf_box(Mbuf::fresh(hdr, tag))
+}
+
+/// Boxes an mbuf whose allocation `door::mbuf_alloc` already charged (and could fail).
+#[cfg(not(kernel))]
+fn mbuf_box(m: Mbuf) -> Option<MbufBox> {
+    Some(KBox::new_unaccounted(m))
+}
+
+/// Boxes an mbuf: `kmalloc(GFP_ATOMIC)`, as `MB_DONTWAIT` allocates.
+#[cfg(kernel)]
+fn mbuf_box(m: Mbuf) -> Option<MbufBox> {
+    KBox::new(m, crate::alloc::flags::GFP_ATOMIC).ok()
 }
 
 impl Drop for Mbuf {
@@ -425,6 +442,7 @@ impl Mbuf {
     }
 
     /// The chain's bytes, concatenated (`m_copydata(m, 0, m_length(m), buf)`).
+    #[cfg(not(kernel))]
     pub fn to_vec(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.chain_len());
         for m in self.iter() {
