@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 .PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean
 
--include kernel/kernel.mk
+include kernel/kernel.mk
 
 all:
 	$(CARGO) build --workspace --all-targets

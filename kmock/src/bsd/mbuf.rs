@@ -28,9 +28,9 @@ use std::sync::Arc as StdArc;
 use std::vec::Vec;
 
 use crate::alloc::KBox;
-use crate::door::{self, MbufTag};
 #[cfg(not(kernel))]
 use crate::door::MbufZone;
+use crate::door::{self, MbufTag};
 use crate::error::{code, Result};
 
 pub use super::param::{MAX_PROTOHDR, MHLEN, MINCLSIZE, MLEN, MSIZE};
