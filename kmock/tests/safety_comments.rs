@@ -55,7 +55,10 @@ fn every_unsafe_in_kmock_linux_has_a_safety_comment() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("linux");
     let mut files = Vec::new();
     rs_files(&dir, &mut files);
-    assert!(files.len() >= 10, "kmock/linux has its Rust files: {files:?}");
+    assert!(
+        files.len() >= 10,
+        "kmock/linux has its Rust files: {files:?}"
+    );
     let mut seen = 0;
     let mut bad = Vec::new();
     for f in &files {
@@ -66,7 +69,11 @@ fn every_unsafe_in_kmock_linux_has_a_safety_comment() {
         }
     }
     assert!(seen > 0);
-    assert!(bad.is_empty(), "unsafe without // SAFETY:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "unsafe without // SAFETY:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
