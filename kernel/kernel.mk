@@ -6,6 +6,8 @@
 #   make kernel       installs the packages, builds bindgen and the kernel into the cache
 #                     folder keyed by kernel/versions.env (reused when complete: seconds)
 #   make kernel-dir   prints that folder
+#   make kernel-test  builds if_tun.ko and kernel/test/tuntest, boots them in qemu and checks
+#                     the console (kernel/kernel-test.sh; KERNEL_TEST_ARGS=-v streams it)
 #
 # Variables for the rules that build and boot modules against it (all lazy: evaluating
 # one runs `build-kernel.sh --print-dir`, which only computes the key):
@@ -28,12 +30,19 @@ KERNEL_MAKEFLAGS = LLVM=1 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc RUSTDOC=
 # Defining these targets must not make them the default goal of the including Makefile.
 kernel_mk_default_goal := $(.DEFAULT_GOAL)
 
-.PHONY: kernel kernel-dir
+.PHONY: kernel kernel-dir kernel-test kernel-makeflags
 
 kernel:
 	$(KERNEL_BUILD_SH)
 
 kernel-dir:
 	@$(KERNEL_BUILD_SH) --print-dir
+
+kernel-test:
+	$(KERNEL_SCRIPTS)/kernel-test.sh $(KERNEL_TEST_ARGS)
+
+# What kernel-test.sh passes to `make modules` (one definition: KERNEL_MAKEFLAGS above).
+kernel-makeflags:
+	@echo $(KERNEL_MAKEFLAGS)
 
 .DEFAULT_GOAL := $(kernel_mk_default_goal)
