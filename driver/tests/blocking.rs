@@ -183,3 +183,99 @@ fn tunread_sleeps_and_is_woken_in_turn_taking_mode() {
         env.finish();
     });
 }
+
+/// Issue 10, deliverable 6: closing the descriptor while a reader sleeps in `tunread` does
+/// not run `tunclose` until the read returns (the file lives until its last reference
+/// goes, as BSD's `fdrop` keeps it). Meanwhile the unit stays open — a reopen gets
+/// `EBUSY` — and the next packet is the sleeping reader's, not a new opener's.
+#[test]
+fn close_while_a_reader_sleeps_runs_tunclose_after_the_read_returns() {
+    watchdog(WATCHDOG_SECS, || {
+        use if_tun::abi::TUNSDEBUG;
+        use kernel::bsd::kqueue::{Knote, EVFILT_READ};
+        use std::sync::Arc as StdArc;
+
+        let env = boot();
+        let fd = StdArc::new(env.open("tun0"));
+        fd.ioctl(TUNSDEBUG, &mut 1i32.to_ne_bytes()).unwrap();
+        fd.kqfilter(&Knote::new(1, EVFILT_READ)).unwrap();
+        let ifp = env.ifp("tun0");
+        let (tx, rx) = channel();
+        let reader = {
+            let fd = fd.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 4096];
+                let r = fd.read(&mut buf, false);
+                buf.truncate(*r.as_ref().unwrap_or(&0));
+                tx.send((r, buf)).unwrap();
+            })
+        };
+        wait_until(WATCHDOG_SECS, "the reader to sleep in tunread", || {
+            reader_sleeping(&env, "tun0")
+        });
+        env.k.record_events(true);
+
+        // close returns at once; tunclose has not run: TUN_OPEN is still set, a reopen
+        // gets EBUSY, the reader still sleeps.
+        assert_eq!(fd.close(), Ok(()));
+        assert!(!fd.is_closed());
+        assert!(env.flags("tun0").contains(TunFlags::TUN_OPEN));
+        assert_eq!(env.k.dev_open("tun0", PID).unwrap_err(), EBUSY);
+        assert!(reader_sleeping(&env, "tun0"));
+        assert!(rx.try_recv().is_err());
+        assert_eq!(fd.read(&mut [0u8; 8], true), Err(ENXIO));
+
+        // An output wakes the reader, which gets the packet; only then does tunclose run.
+        let p = bytes(300, 9);
+        env.output_inet(&ifp, &p).unwrap();
+        let (r, buf) = rx
+            .recv_timeout(Duration::from_secs(WATCHDOG_SECS))
+            .expect("reader not woken");
+        reader.join().unwrap();
+        assert_eq!(r, Ok(300));
+        assert_eq!(buf, p);
+        assert!(fd.is_closed());
+        assert!(!env.flags("tun0").contains(TunFlags::TUN_OPEN));
+
+        let ev = env.k.take_events();
+        let at = |what: &str, f: &dyn Fn(&Event) -> bool| {
+            ev.iter()
+                .position(f)
+                .unwrap_or_else(|| panic!("no {what} in {ev:?}"))
+        };
+        let chan = env.softc("tun0").wait_channel();
+        let enqueue = at("enqueue", &|e| matches!(e, Event::Enqueue { .. }));
+        let wakeup = at("wakeup", &|e| {
+            *e == Event::Wakeup {
+                ident: chan,
+                woken: 1,
+            }
+        });
+        let detached = at("knote detach", &|e| *e == Event::KnoteDetached { id: 1 });
+        let closed = at("tunclose's print", &|e| {
+            *e == Event::Kprintf {
+                text: "tun0: closed".into(),
+            }
+        });
+        assert!(
+            enqueue < wakeup && wakeup < detached && detached < closed,
+            "{ev:?}"
+        );
+        // The reader dequeued the packet before tunclose: nothing was purged.
+        assert!(
+            !ev.iter().any(|e| matches!(e, Event::Purge { .. })),
+            "{ev:?}"
+        );
+        // The refused reopen never reached tunopen's print.
+        assert!(!ev.contains(&Event::Kprintf {
+            text: "tun0: open".into()
+        }));
+
+        // Now the unit reopens, and the next packet is the new opener's.
+        let fd2 = env.open("tun0");
+        env.output_inet(&ifp, b"fresh").unwrap();
+        assert_eq!(read_nb(&fd2, 64).unwrap(), b"fresh");
+        fd2.close().unwrap();
+        env.finish();
+    });
+}

@@ -16,7 +16,9 @@
 //!   allocated even if the open then fails), the vnode permission check against
 //!   uid/gid/mode (`EACCES`; root always passes), then `d_open` with the opener's
 //!   credentials. The descriptor ([`File`]) reads, writes, ioctls and registers knotes; its
-//!   last close detaches its knotes, then calls `d_close`.
+//!   last close detaches its knotes, then calls `d_close`. The last close is the last
+//!   reference's: a call still running on the file (a read asleep in `tsleep`) keeps it
+//!   open after `close`, and `d_close` runs when that call returns.
 //! - The generic ioctl layer handles the command `FIONBIO` itself (the descriptor's
 //!   non-blocking flag, passed to reads and writes as `IO_NDELAY`) and passes everything
 //!   else to `d_ioctl` with an argument buffer of `IOCPARM_LEN(cmd)` bytes
@@ -500,7 +502,7 @@ impl File {
     /// `kevent(EV_ADD)`: attaches `kn` through the driver's `d_kqfilter`; returns the
     /// filter's first answer. A refused filter's `a_result` becomes the error.
     pub fn kqfilter(&self, kn: &Arc<Knote>) -> Result<bool> {
-        self.check_open()?;
+        let _r = self.hold()?;
         let _c = self.ctx()?;
         let dev = self.dev();
         let mut ap = DevKqfilterArgs {
@@ -516,8 +518,10 @@ impl File {
         Ok(kn.check(0))
     }
 
-    /// `kevent(EV_DELETE)`: detaches the knote `id` attached through this file.
+    /// `kevent(EV_DELETE)`: detaches the knote `id` attached through this file; `ENOENT`
+    /// if none is, `ENXIO` once the file is closed.
     pub fn kqdel(&self, id: u64) -> Result {
+        let _r = self.hold()?;
         let _c = self.ctx()?;
         let kn = self.take_knote(id).ok_or(code::ENOENT)?;
         if let Ok(kn) = kn.downcast::<Arc<Knote>>() {

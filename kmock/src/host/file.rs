@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //! Open device files (`struct file` of a device): what a user process's descriptor refers
 //! to, on which it reads, writes, ioctls, registers knotes and closes.
+//!
+//! A file lives until its last reference goes, as BSD's `fhold`/`fdrop` keep it: every call
+//! on it (read, write, ioctl, kqfilter, kqdel) holds a reference while it runs, and so
+//! does the descriptor until [`File::close`]. `close` refuses new calls at once (`ENXIO`),
+//! but the last close — detaching the file's knotes, then the driver's `d_close` — runs
+//! only when the last reference goes: in `close` itself if no call is in flight, else in
+//! the thread whose call returns last. A reader asleep in `tsleep` keeps the device open
+//! (a reopen of an exclusive device meanwhile gets the driver's `EBUSY`) and is woken or
+//! interrupted as before; the packet it then reads is its own, never the next opener's.
 
 use core::any::Any;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +34,42 @@ pub struct File {
     pid: i32,
     nonblock: AtomicBool,
     knotes: Mutex<Vec<(u64, Box<dyn Any + Send + Sync>)>>,
-    closed: AtomicBool,
+    refs: Mutex<Refs>,
+}
+
+/// A file's references besides the descriptor's own.
+#[derive(Default)]
+struct Refs {
+    /// Calls running on the file.
+    inflight: usize,
+    /// `close` was called: new calls are refused.
+    closing: bool,
+    /// The last close ran (or is running).
+    closed: bool,
+}
+
+/// A call in flight on a [`File`] (`fhold` … `fdrop`): while one exists the file's last
+/// close waits; dropping the last one after [`File::close`] runs it, on the dropping
+/// thread.
+pub(crate) struct FileRef<'a> {
+    file: &'a File,
+}
+
+impl Drop for FileRef<'_> {
+    fn drop(&mut self) {
+        let last = {
+            let mut r = lock(&self.file.refs);
+            r.inflight -= 1;
+            let last = r.inflight == 0 && r.closing && !r.closed;
+            r.closed |= last;
+            last
+        };
+        if last {
+            // Nobody waits for this close's result: `close` already returned 0, as
+            // `close(2)` does when the reference it drops is not the last.
+            let _ = self.file.last_close();
+        }
+    }
 }
 
 impl fmt::Debug for File {
@@ -77,7 +121,7 @@ impl Kernel {
             pid,
             nonblock: AtomicBool::new(false),
             knotes: Mutex::new(Vec::new()),
-            closed: AtomicBool::new(false),
+            refs: Mutex::new(Refs::default()),
         })
     }
 }
@@ -112,13 +156,30 @@ impl File {
         })
     }
 
-    /// `EBADF`-like: `ENXIO` once closed.
-    pub(crate) fn check_open(&self) -> Result {
-        if self.closed.load(Ordering::SeqCst) {
-            Err(code::ENXIO)
-        } else {
-            Ok(())
+    /// Takes a reference for a call on the file (`fhold`); `ENXIO` (`EBADF`-like) once
+    /// [`File::close`] was called. The last close waits until the reference drops.
+    pub(crate) fn hold(&self) -> Result<FileRef<'_>> {
+        let mut r = lock(&self.refs);
+        if r.closing {
+            return Err(code::ENXIO);
         }
+        r.inflight += 1;
+        Ok(FileRef { file: self })
+    }
+
+    /// How many calls are running on the file now.
+    pub fn calls_in_flight(&self) -> usize {
+        lock(&self.refs).inflight
+    }
+
+    /// Whether [`File::close`] was called (new calls get `ENXIO`).
+    pub fn is_closing(&self) -> bool {
+        lock(&self.refs).closing
+    }
+
+    /// Whether the last close ran: the knotes are detached and `d_close` was called.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.refs).closed
     }
 
     fn ioflag(&self, nonblock: bool) -> i32 {
@@ -132,7 +193,7 @@ impl File {
     /// `read(fd, buf, len)`: returns the bytes read. `nonblock` adds `IO_NDELAY` for this
     /// call (as `O_NONBLOCK` would).
     pub fn read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize> {
-        self.check_open()?;
+        let _r = self.hold()?;
         let _c = self.ctx()?;
         let mut uio = Uio::new_read(buf);
         let flag = self.ioflag(nonblock);
@@ -146,7 +207,7 @@ impl File {
         uio: &mut Uio<'_>,
         ioflag: i32,
     ) -> Result<usize, (crate::error::Error, usize)> {
-        self.check_open().map_err(|e| (e, 0))?;
+        let _r = self.hold().map_err(|e| (e, 0))?;
         let _c = self.ctx().map_err(|e| (e, 0))?;
         let flag = ioflag | self.ioflag(false);
         match self.entry.ops.read(uio, flag) {
@@ -157,7 +218,7 @@ impl File {
 
     /// `write(fd, data, len)`: returns the bytes written.
     pub fn write(&self, data: &[u8]) -> Result<usize> {
-        self.check_open()?;
+        let _r = self.hold()?;
         let _c = self.ctx()?;
         let mut uio = Uio::new_write(data);
         let flag = self.ioflag(false);
@@ -167,7 +228,7 @@ impl File {
 
     /// `write` from a caller-built [`Uio`].
     pub fn write_uio(&self, uio: &mut Uio<'_>) -> Result<usize> {
-        self.check_open()?;
+        let _r = self.hold()?;
         let _c = self.ctx()?;
         let flag = self.ioflag(false);
         self.entry.ops.write(uio, flag)?;
@@ -183,7 +244,7 @@ impl File {
     }
 
     fn ioctl_common(&self, pid: i32, cmd: u32, data: &mut [u8], generic: bool) -> Result {
-        self.check_open()?;
+        let _r = self.hold()?;
         let k = self.kernel.upgrade().ok_or(code::ENXIO)?;
         let _c = k.enter(pid);
         let cred = k.proc_cred(pid).ok_or(code::ESRCH)?;
@@ -227,11 +288,33 @@ impl File {
         }
     }
 
-    /// `close(fd)`: detaches the file's knotes and runs the driver's `d_close` (once).
+    /// `close(fd)`: drops the descriptor's reference, once (a second `close` does
+    /// nothing). New calls on the file get `ENXIO` from now on. If no call is in flight
+    /// this is the last close, which detaches the file's knotes and runs the driver's
+    /// `d_close`, and its result is returned; otherwise `close` returns `Ok` at once and
+    /// the last close runs when the last call in flight returns (a reader asleep in
+    /// `tunread` keeps the device open until it is woken or interrupted).
     pub fn close(&self) -> Result {
-        if self.closed.swap(true, Ordering::SeqCst) {
-            return Ok(());
+        let last = {
+            let mut r = lock(&self.refs);
+            if r.closing {
+                return Ok(());
+            }
+            r.closing = true;
+            r.closed = r.inflight == 0;
+            r.closed
+        };
+        if last {
+            self.last_close()
+        } else {
+            Ok(())
         }
+    }
+
+    /// The last close (`closef` → `vn_close` → `dev_dclose`): detaches the file's knotes,
+    /// then runs the driver's `d_close`, inside the file's kernel (as its process when the
+    /// calling thread is outside it).
+    fn last_close(&self) -> Result {
         let k = self.kernel.upgrade().ok_or(code::ENXIO)?;
         let _c = self.ctx()?;
         let knotes = core::mem::take(&mut *lock(&self.knotes));
