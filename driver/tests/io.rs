@@ -506,3 +506,56 @@ fn tunwrite_ignores_ready_and_iff_up() {
     fd.close().unwrap();
     env.finish();
 }
+
+// ------------------------------------------------- bounded console and signal records
+
+/// Issue 10, deliverable 6: with `TUNSDEBUG` on and `FIOASYNC` set, every packet prints
+/// two console lines (`tunoutput`, `read`) and sends a SIGIO. Under load the console keeps
+/// its newest `CONSOLE_LINES` and the process its newest `SIGNALS_KEPT` signals; the rest
+/// are counted, and a caller that drains as it goes sees every line.
+#[test]
+fn debug_prints_and_sigio_under_load_stay_bounded() {
+    use kernel::bsd::ioccom::{FIOASYNC, FIOSETOWN};
+    use kernel::bsd::sigio::SIGIO;
+    use kernel::host::kernel::CONSOLE_LINES;
+    use kernel::host::proc::SIGNALS_KEPT;
+
+    let env = boot();
+    let mut fd = env.open("tun0");
+    let ifp = env.ifp("tun0");
+    ioctl_set(&mut fd, TUNSDEBUG, 1).unwrap();
+    ioctl_set(&mut fd, FIOSETOWN, PID).unwrap();
+    ioctl_set(&mut fd, FIOASYNC, 1).unwrap();
+    let before = env.k.console().len();
+    let n = CONSOLE_LINES / 2 + 1000;
+    for i in 0..n {
+        env.output_inet(&ifp, &bytes(20, i as u8)).unwrap();
+        assert_eq!(read_nb(&fd, 64).unwrap(), bytes(20, i as u8));
+    }
+    let console = env.k.console();
+    assert_eq!(console.len(), CONSOLE_LINES);
+    assert_eq!(
+        env.k.console_dropped() + console.len() as u64,
+        (before + 2 * n) as u64
+    );
+    assert_eq!(
+        &console[console.len() - 2..],
+        ["tun0: tunoutput", "tun0: read"]
+    );
+    assert_eq!(env.k.proc_signals(PID), vec![SIGIO; SIGNALS_KEPT]);
+    assert_eq!(env.k.proc_signals_dropped(PID), (n - SIGNALS_KEPT) as u64);
+
+    // Drained as it goes, the console misses nothing.
+    env.k.take_console();
+    let dropped = env.k.console_dropped();
+    let mut seen = 0;
+    for _ in 0..n {
+        env.output_inet(&ifp, b"y").unwrap();
+        read_nb(&fd, 64).unwrap();
+        seen += env.k.take_console().len();
+    }
+    assert_eq!(seen, 2 * n);
+    assert_eq!(env.k.console_dropped(), dropped);
+    fd.close().unwrap();
+    env.finish();
+}

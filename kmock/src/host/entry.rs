@@ -129,7 +129,7 @@ pub fn pgrp_members(pgrp: i32, f: &mut dyn FnMut(&ProcInfo)) {
     }
 }
 
-/// Delivers `sig` to `pid` (recorded in its received list).
+/// Delivers `sig` to `pid` (recorded in its bounded record of received signals).
 pub fn psignal(pid: i32, sig: i32) {
     with_current(|ctx| {
         if let Some(p) = lock(&ctx.kernel.0.procs).get_mut(pid) {

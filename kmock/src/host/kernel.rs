@@ -25,6 +25,7 @@ use super::ifnet::IfList;
 use super::mbuf::MbufZone;
 use super::netisr::Netisr;
 use super::proc::ProcTable;
+use super::ring::Ring;
 use super::sleepq::SleepQueues;
 use super::sync::lock;
 use super::sysctl::SysctlInt;
@@ -49,8 +50,12 @@ pub(crate) struct KernelInner {
     pub(crate) sleepq: SleepQueues,
     pub(crate) faults: Arc<AllocFaults>,
     pub(crate) events: Arc<EventSink>,
-    pub(crate) log: Mutex<Vec<String>>,
+    pub(crate) log: Mutex<Ring<String>>,
 }
+
+/// How many console lines a kernel keeps (the newest; older ones are counted):
+/// [`Kernel::console`].
+pub const CONSOLE_LINES: usize = 10_000;
 
 /// A handle on a kernel that does not keep it alive (for objects that remember the kernel
 /// they were made in; the host's own business, never seen by the driver).
@@ -102,7 +107,7 @@ impl Kernel {
             sleepq: SleepQueues::new(),
             faults,
             events,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(Ring::new(CONSOLE_LINES)),
         }))
     }
 
@@ -205,12 +210,38 @@ impl Kernel {
         lock(&self.0.procs).get(pid).is_some()
     }
 
-    /// The signals delivered to process `pid` so far (by `pgsigio` and `psignal`).
+    /// The signals delivered to process `pid` (by `pgsigio` and `psignal`), oldest
+    /// first: the newest [`SIGNALS_KEPT`](super::proc::SIGNALS_KEPT) of them (see
+    /// [`Kernel::set_signal_limit`]); older ones are counted by
+    /// [`Kernel::proc_signals_dropped`].
     pub fn proc_signals(&self, pid: i32) -> Vec<i32> {
         lock(&self.0.procs)
             .get(pid)
-            .map(|p| p.received.clone())
+            .map(|p| p.received.to_vec())
             .unwrap_or_default()
+    }
+
+    /// Takes the signals recorded for process `pid` (as [`Kernel::proc_signals`] returns
+    /// them), leaving its record empty.
+    pub fn take_proc_signals(&self, pid: i32) -> Vec<i32> {
+        lock(&self.0.procs)
+            .get_mut(pid)
+            .map(|p| p.received.take())
+            .unwrap_or_default()
+    }
+
+    /// How many signals delivered to process `pid` its record let go (the oldest, beyond
+    /// the limit).
+    pub fn proc_signals_dropped(&self, pid: i32) -> u64 {
+        lock(&self.0.procs)
+            .get(pid)
+            .map_or(0, |p| p.received.dropped())
+    }
+
+    /// Keeps at most `limit` received signals per process (existing processes lose their
+    /// oldest beyond it now).
+    pub fn set_signal_limit(&self, limit: usize) {
+        lock(&self.0.procs).set_signal_limit(limit);
     }
 
     /// Marks a signal pending for process `pid`: interruptible sleeps of its threads
@@ -232,9 +263,27 @@ impl Kernel {
         }
     }
 
-    /// Lines printed by `kprintf`/`pr_*!` on this kernel's console, oldest first.
+    /// Lines printed by `kprintf`/`pr_*!` on this kernel's console, oldest first: the
+    /// newest [`CONSOLE_LINES`] of them (see [`Kernel::set_console_limit`]); older ones are
+    /// counted by [`Kernel::console_dropped`].
     pub fn console(&self) -> Vec<String> {
-        lock(&self.0.log).clone()
+        lock(&self.0.log).to_vec()
+    }
+
+    /// Takes the console's lines (as [`Kernel::console`] returns them), leaving it empty:
+    /// a caller that reads the console as it goes keeps every line.
+    pub fn take_console(&self) -> Vec<String> {
+        lock(&self.0.log).take()
+    }
+
+    /// How many console lines were let go (the oldest, beyond the limit) since boot.
+    pub fn console_dropped(&self) -> u64 {
+        lock(&self.0.log).dropped()
+    }
+
+    /// Keeps at most `limit` console lines (the oldest beyond it go now).
+    pub fn set_console_limit(&self, limit: usize) {
+        lock(&self.0.log).set_limit(limit);
     }
 
     /// Appends a line to the console.

@@ -6,7 +6,8 @@
 //! turn-taking threads ([`sched`]), the [`sleepq`] sleep queues, the [`proc`] table, the
 //! [`mbuf`] zone, the [`devfs`] table and open files, the [`ifnet`] list with the generic
 //! ifioctl layer, the [`netisr`] queues, the [`bpf`] listeners, the [`sysctl`] registry,
-//! module loading ([`module`]) and the allocation-failure plan (`faults`).
+//! module loading ([`module`]) and the allocation-failure plan (`faults`). The console and
+//! the signal records are bounded logs ([`ring`]).
 //!
 //! Nothing here names the API's service modules: callbacks into driver code go through the
 //! host-defined traits [`devfs::NodeOps`] and [`ifnet::IfHost`], which the API implements
@@ -25,6 +26,7 @@ pub mod mbuf;
 pub mod module;
 pub mod netisr;
 pub mod proc;
+pub mod ring;
 pub mod sched;
 pub mod sleepq;
 pub(crate) mod sync;

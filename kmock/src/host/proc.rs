@@ -4,11 +4,16 @@
 use std::collections::BTreeMap;
 use std::vec::Vec;
 
+use super::ring::Ring;
 use crate::bsd::cred::Ucred;
 use crate::error::{code, Result};
 
 /// `maxproc`: how many processes the table holds.
 pub const MAXPROC: usize = 4096;
+
+/// How many received signals each process's record keeps (the newest; older ones are
+/// counted): [`crate::Kernel::proc_signals`].
+pub const SIGNALS_KEPT: usize = 1000;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Proc {
@@ -18,8 +23,8 @@ pub(crate) struct Proc {
     pub(crate) uid: u32,
     /// A pending signal: `Some(restart)` (SA_RESTART or not).
     pub(crate) pending: Option<bool>,
-    /// Signals delivered so far.
-    pub(crate) received: Vec<i32>,
+    /// Signals delivered: the newest, up to the table's limit, and a count of the others.
+    pub(crate) received: Ring<i32>,
 }
 
 impl Proc {
@@ -53,12 +58,30 @@ pub struct ProcInfo {
     pub cred: Ucred,
 }
 
-#[derive(Default)]
 pub(crate) struct ProcTable {
     procs: BTreeMap<i32, Proc>,
+    /// How many received signals each process keeps.
+    signal_limit: usize,
+}
+
+impl Default for ProcTable {
+    fn default() -> Self {
+        ProcTable {
+            procs: BTreeMap::new(),
+            signal_limit: SIGNALS_KEPT,
+        }
+    }
 }
 
 impl ProcTable {
+    /// Keeps at most `limit` received signals per process, now and for new processes.
+    pub(crate) fn set_signal_limit(&mut self, limit: usize) {
+        self.signal_limit = limit;
+        for p in self.procs.values_mut() {
+            p.received.set_limit(limit);
+        }
+    }
+
     pub(crate) fn set(&mut self, pid: i32, pgrp: i32, sess: i32, uid: u32) -> Result {
         if pid <= 0 || pgrp <= 0 {
             return Err(code::EINVAL);
@@ -80,7 +103,7 @@ impl ProcTable {
                 sess,
                 uid,
                 pending: None,
-                received: Vec::new(),
+                received: Ring::new(self.signal_limit),
             },
         );
         Ok(())
