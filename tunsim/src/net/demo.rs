@@ -5,7 +5,7 @@
 use crate::scenario::status::SoftcStatus;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kmock::event::Event;
 
@@ -46,6 +46,10 @@ pub struct DemoSummary {
     pub tcp_bytes: usize,
     /// How long the transfer took.
     pub tcp_elapsed: Duration,
+    /// TCP segments sent again during the transfer (0 unless something was dropped).
+    pub tcp_retransmissions: usize,
+    /// How many of them came after a retransmission timeout (a stall of a second or more).
+    pub tcp_timeouts: usize,
     /// Packets in the capture.
     pub pcap_packets: usize,
     /// Mbufs live after closing.
@@ -217,9 +221,7 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
     let data: Vec<u8> = (0..opts.tcp_bytes)
         .map(|i| (i as u32).wrapping_mul(2654435761).to_be_bytes()[1])
         .collect();
-    let t0 = Instant::now();
     let tr = t.tcp_transfer(&data, Direction::HostToPeer, Duration::from_secs(60))?;
-    let _ = t0;
     if tr.received != data {
         return Err(format!(
             "TCP data differs: sent {} bytes (fnv1a {:016x}), received {} (fnv1a {:016x})",
@@ -240,6 +242,16 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
             tr.received.len() as f64 * 8.0 / secs / 1e6
         ),
     );
+    let timeouts = tr.timeouts().count();
+    if let Some(first) = tr.retransmissions.first() {
+        w(
+            out,
+            format!(
+                "warning: {} segment(s) sent again, {timeouts} after a retransmission timeout; first: {first}",
+                tr.retransmissions.len()
+            ),
+        );
+    }
     w(
         out,
         format!("tun_flags now {}", fmt_tun_flags(sc.status().flags)),
@@ -311,6 +323,8 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
         rtts,
         tcp_bytes: tr.received.len(),
         tcp_elapsed: tr.elapsed,
+        tcp_retransmissions: tr.retransmissions.len(),
+        tcp_timeouts: timeouts,
         pcap_packets: n,
         mbufs_live: report.mbufs_live,
     })

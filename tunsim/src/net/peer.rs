@@ -222,6 +222,132 @@ pub struct Transfer {
     pub received: Vec<u8>,
     /// From connect to the receiver seeing FIN.
     pub elapsed: Duration,
+    /// TCP segments that crossed the driver during the transfer (both directions).
+    pub segments: u64,
+    /// Segments sent again, in order (none when nothing was dropped).
+    pub retransmissions: Vec<Retransmission>,
+}
+
+impl Transfer {
+    /// The retransmissions that came after a retransmission timeout.
+    pub fn timeouts(&self) -> impl Iterator<Item = &Retransmission> {
+        self.retransmissions.iter().filter(|r| r.after_timeout())
+    }
+}
+
+/// A silence this long before a retransmitted segment means its sender waited out a
+/// retransmission timeout: smoltcp's RTO is at least 1 s (`RTTE_MIN_RTO`), while a fast
+/// retransmit follows the third duplicate ACK at once (microseconds here).
+pub const RTO_GAP: Duration = Duration::from_millis(500);
+
+/// A TCP segment whose sequence number went back over bytes already seen going the same
+/// way: the sender sent them again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retransmission {
+    /// Sent by the host stack (read from the device); else by the peer (written to it).
+    pub from_host: bool,
+    /// Its sequence number.
+    pub seq: u32,
+    /// Its length in sequence space (data, plus SYN and FIN).
+    pub len: u32,
+    /// How far back it went: the highest sequence number seen before it, minus `seq`.
+    pub back: u32,
+    /// How long its direction had been silent before it (no segment at all).
+    pub gap: Duration,
+}
+
+impl Retransmission {
+    /// Whether its sender waited out a retransmission timeout first (a gap of at
+    /// least [`RTO_GAP`]).
+    pub fn after_timeout(&self) -> bool {
+        self.gap >= RTO_GAP
+    }
+}
+
+impl std::fmt::Display for Retransmission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} seq={} len={} ({} back) after {:.1} ms of silence{}",
+            if self.from_host {
+                "host->peer"
+            } else {
+                "peer->host"
+            },
+            self.seq,
+            self.len,
+            self.back,
+            self.gap.as_secs_f64() * 1e3,
+            if self.after_timeout() {
+                " (retransmission timeout)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Watches the TCP segments crossing the driver, both ways, and records each one sent
+/// again (its sequence number behind the highest one seen in its direction).
+#[derive(Debug, Default)]
+pub struct TcpWatch {
+    /// Per direction of each connection (addresses and ports): the next sequence number
+    /// after the highest seen, and when the last segment went that way.
+    flows: Vec<([u8; 12], u32, Instant)>,
+    /// TCP segments seen.
+    pub segments: u64,
+    /// Every retransmitted segment, in order.
+    pub retransmissions: Vec<Retransmission>,
+}
+
+impl TcpWatch {
+    /// Looks at one IPv4 packet (unframed) going through the driver.
+    pub fn observe(&mut self, pkt: &[u8], from_host: bool, now: Instant) {
+        if pkt.len() < 20 || pkt[0] >> 4 != 4 || pkt[9] != 6 {
+            return;
+        }
+        let ihl = usize::from(pkt[0] & 15) * 4;
+        let total = usize::from(u16::from_be_bytes([pkt[2], pkt[3]])).min(pkt.len());
+        let Some(tcp) = pkt.get(ihl..total).filter(|t| t.len() >= 20) else {
+            return;
+        };
+        self.segments += 1;
+        let doff = usize::from(tcp[12] >> 4) * 4;
+        let flags = tcp[13];
+        let (syn, fin) = (flags & 2 != 0, flags & 1 != 0);
+        let seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
+        let len = tcp.len().saturating_sub(doff) as u32 + u32::from(syn) + u32::from(fin);
+        let mut key = [0u8; 12];
+        key[..8].copy_from_slice(&pkt[12..20]);
+        key[8..].copy_from_slice(&tcp[..4]);
+        let end = seq.wrapping_add(len);
+        let i = match self.flows.iter().position(|f| f.0 == key) {
+            Some(i) if !syn => i,
+            // A SYN starts the connection's sequence space afresh.
+            found => {
+                if let Some(i) = found {
+                    self.flows.swap_remove(i);
+                }
+                self.flows.push((key, end, now));
+                return;
+            }
+        };
+        let (_, next, last) = &mut self.flows[i];
+        let behind = next.wrapping_sub(seq) as i32;
+        if len > 0 && behind > 0 {
+            self.retransmissions.push(Retransmission {
+                from_host,
+                seq,
+                len,
+                back: behind as u32,
+                gap: now.saturating_duration_since(*last),
+            });
+        }
+        if (end.wrapping_sub(*next) as i32) > 0 {
+            *next = end;
+        }
+        *last = now;
+    }
 }
 
 /// Counters at the end of a tunnel's life.
@@ -256,6 +382,8 @@ pub struct Tunnel {
     pub capture: Option<Arc<PcapCapture>>,
     /// Every packet written to the device (unframed), in order, when capturing.
     pub written_log: Option<Vec<Vec<u8>>>,
+    /// The TCP segments that crossed the driver, and those sent again.
+    pub tcp_watch: TcpWatch,
     dev_reads: u64,
     dev_writes: u64,
     reader_error: Option<String>,
@@ -266,7 +394,23 @@ pub struct Tunnel {
 
 const PING_IDENT: u16 = 0x7475;
 const TCP_PORT: u16 = 5001;
-const TCP_BUF: usize = 256 * 1024;
+/// Each socket's receive buffer, and so the window it advertises: at most 65535 bytes, so
+/// that smoltcp's window scale is 0 (it picks the shift from the buffer's size: 256 KiB
+/// gave a shift of 3). With a shift of 0 the advertised window is exact, and its right
+/// edge (ACK + free space = bytes read + capacity) never moves back. With a shift of `s`
+/// smoltcp rounds the free space down to a multiple of `2^s`, so an ACK sent while the
+/// buffer holds a number of unread bytes that is not such a multiple moved the right edge
+/// back by up to `2^s - 1` bytes; smoltcp then trimmed the bytes the sender had already
+/// sent up to the old edge, and the sender waited out its retransmission timeout (1 s,
+/// then 3 s), or at best fast-retransmitted. One in ten demo runs stalled so, and most
+/// retransmitted something; with 65535 none did in 100 runs per framing
+/// (`tests/tcp_stalls.rs`). The window is still far above what the link needs: its
+/// round trip is a few microseconds.
+const TCP_RX_BUF: usize = 65535;
+/// Each socket's send buffer: larger than the peer's window, so the sender always has a
+/// full window's worth of data queued. (A receive buffer larger than the sender's send
+/// buffer also avoids the shrink in practice, but only the exact window is a proof.)
+const TCP_TX_BUF: usize = 256 * 1024;
 
 impl Tunnel {
     /// Boots the kernel, opens `/dev/tun0`, configures it, starts the reader thread.
@@ -303,6 +447,7 @@ impl Tunnel {
             peer,
             written_log: capture.as_ref().map(|_| Vec::new()),
             capture,
+            tcp_watch: TcpWatch::default(),
             dev_reads: 0,
             dev_writes: 0,
             reader_error: None,
@@ -341,6 +486,7 @@ impl Tunnel {
                 self.dev_reads += 1;
                 let framing = self.user.as_ref().map_or(Framing::Plain, |u| u.framing);
                 let p = framing.unframe(&f)?;
+                self.tcp_watch.observe(p, true, Instant::now());
                 self.peer.dev.rx.push_back(p.to_vec());
             }
             Msg::ReaderDone(why) => {
@@ -366,6 +512,7 @@ impl Tunnel {
             if let Some(u) = &self.user {
                 for p in out {
                     moved = true;
+                    self.tcp_watch.observe(&p, false, Instant::now());
                     if let Some(l) = &mut self.written_log {
                         l.push(p.clone());
                     }
@@ -469,8 +616,8 @@ impl Tunnel {
     ) -> Result<Transfer, String> {
         let new_sock = || {
             let mut s = tcp::Socket::new(
-                tcp::SocketBuffer::new(vec![0; TCP_BUF]),
-                tcp::SocketBuffer::new(vec![0; TCP_BUF]),
+                tcp::SocketBuffer::new(vec![0; TCP_RX_BUF]),
+                tcp::SocketBuffer::new(vec![0; TCP_TX_BUF]),
             );
             s.set_ack_delay(None);
             s.set_nagle_enabled(false);
@@ -509,6 +656,10 @@ impl Tunnel {
         };
         // The sender is the client; the receiver the server.
         let t0 = Instant::now();
+        let (seg0, rtx0) = (
+            self.tcp_watch.segments,
+            self.tcp_watch.retransmissions.len(),
+        );
         let mut sent = 0usize;
         let mut closed = false;
         let mut received = Vec::with_capacity(data.len());
@@ -540,6 +691,8 @@ impl Tunnel {
             closed && matches!(s.state(), tcp::State::CloseWait | tcp::State::Closed)
         });
         let elapsed = t0.elapsed();
+        let segments = self.tcp_watch.segments - seg0;
+        let retransmissions = self.tcp_watch.retransmissions[rtx0..].to_vec();
         // Close the receiving end and let the connection wind down briefly.
         {
             let sstack = if cli_is_host {
@@ -573,7 +726,12 @@ impl Tunnel {
                 received.len()
             )
         })?;
-        Ok(Transfer { received, elapsed })
+        Ok(Transfer {
+            received,
+            elapsed,
+            segments,
+            retransmissions,
+        })
     }
 
     /// Closes the descriptor (stopping the reader), drains netisr, unloads the driver and
