@@ -559,3 +559,75 @@ fn debug_prints_and_sigio_under_load_stay_bounded() {
     fd.close().unwrap();
     env.finish();
 }
+
+// ------------------------------------------------- the allocation-failure event
+
+/// Issue 10, deliverable 6: an armed `failalloc` names the allocator the driver called —
+/// `m_gethdr`/`m_get` in tunwrite, `m_pullup` in tunwrite's IFHEAD paths, `m_prepend`
+/// under tunoutput's `M_PREPEND`s — with the driver's line, and the mbuf allocation under
+/// it (`mget`, what the C's `m_pullup`/`m_prepend` call and the reference transcripts
+/// print).
+#[test]
+fn failalloc_event_names_the_drivers_allocator_and_line() {
+    const SRC: &str = include_str!("../src/if_tun.rs");
+    let env = boot();
+    let mut fd = env.open("tun0");
+    let ifp = env.ifp("tun0");
+    env.k.record_events(true);
+    let fired = |what: &str, mget: &str, call: &str| {
+        let ev: Vec<Event> = env
+            .k
+            .take_events()
+            .into_iter()
+            .filter(|e| matches!(e, Event::AllocFail { .. }))
+            .collect();
+        let [Event::AllocFail {
+            what: w,
+            mget: g,
+            site,
+        }] = &ev[..]
+        else {
+            panic!("one failure expected for {what}: {ev:?}");
+        };
+        assert_eq!((*w, *g), (what, mget), "{site}");
+        let mut parts = site.rsplitn(3, ':');
+        let (_col, line, file) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+        assert!(file.ends_with("if_tun.rs"), "{site}");
+        let text = SRC.lines().nth(line.parse::<usize>().unwrap() - 1).unwrap();
+        assert!(text.contains(call), "{site}: {text}");
+    };
+
+    // tunwrite: the header mbuf, then the second mbuf of a long write.
+    env.k.mbufs().set_failalloc(Some(1));
+    assert_eq!(fd.write(&[0x45; 20]), Err(ENOBUFS));
+    fired("m_gethdr", "m_gethdr", "m_gethdr(");
+    env.k.mbufs().set_failalloc(Some(2));
+    assert_eq!(fd.write(&[0x45; 150]), Err(ENOBUFS));
+    fired("m_get", "m_get", "m_get(");
+
+    // tunwrite with IFHEAD: the bpf tap's pullup, then the family's pullup of a short
+    // write.
+    ioctl_set(&mut fd, TUNSIFHEAD, 1).unwrap();
+    let cap = Capture::attach(&ifp);
+    env.k.mbufs().set_failalloc(Some(2));
+    assert_eq!(fd.write(&ifhead(2, &[0x45; 4])), Err(ENOBUFS));
+    fired("m_pullup", "m_gethdr", "m_pullup(");
+    assert!(ifp.bpf().detach_last());
+    drop(cap);
+    env.k.mbufs().set_failalloc(Some(2));
+    assert_eq!(fd.write(&[0, 0]), Err(ENOBUFS));
+    fired("m_pullup", "m_gethdr", "m_pullup(");
+
+    // tunoutput: M_PREPEND of the family (IFHEAD), then of the sockaddr (LMODE).
+    env.k.mbufs().set_failalloc(Some(1));
+    assert_eq!(env.output_inet(&ifp, &[0x45; 20]), Err(ENOBUFS));
+    fired("m_prepend", "m_gethdr", "m_prepend_hdr(");
+    ioctl_set(&mut fd, TUNSLMODE, 1).unwrap();
+    env.k.mbufs().set_failalloc(Some(1));
+    assert_eq!(env.output_inet(&ifp, &[0x45; 20]), Err(ENOBUFS));
+    fired("m_prepend", "m_gethdr", "m_prepend_hdr(");
+
+    env.k.mbufs().set_failalloc(None);
+    fd.close().unwrap();
+    env.finish();
+}

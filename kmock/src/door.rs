@@ -53,16 +53,19 @@ pub fn alloc_fails(site: &'static Location<'static>, _size: usize) -> bool {
 
 // ---- mbufs
 
-/// Allocates an mbuf tag in the current kernel's zone (or `like`'s outside any kernel):
-/// `None` if an injected failure fires or there is no zone.
+/// Allocates an mbuf tag in the current kernel's zone (or `like`'s outside any kernel) for
+/// allocator `what` (`"m_gethdr"`, `"m_get"`, `"m_prepend"`, `"m_pullup"`, named in the
+/// failure event) called at `site`: `None` if an injected failure fires or there is no
+/// zone. (The kernel side's `mbuf_alloc` takes no `what`: it has no failure events.)
 pub fn mbuf_alloc(
+    what: &'static str,
     hdr: bool,
     like: Option<&MbufTag>,
     site: &'static Location<'static>,
 ) -> Option<MbufTag> {
     let zone = host::kernel::with_current(|c| c.kernel.0.mbufs.clone())
         .or_else(|| like.map(|t| t.zone().clone()))?;
-    zone.alloc_tag(hdr, site)
+    zone.alloc_tag(what, hdr, site)
 }
 
 /// A tag from `zone` for an environment allocation (never fails).

@@ -218,16 +218,40 @@ impl Mbuf {
     }
 }
 
-/// Allocates an mbuf in the current kernel (or, outside any, in `like`'s zone), charged to
-/// call site `site`.
+/// Allocates an mbuf in the current kernel (or, outside any, in `like`'s zone) for
+/// allocator `what` (the API function the driver called, named in the failure event),
+/// charged to call site `site`.
 fn alloc(
+    what: &'static str,
     hdr: bool,
     _how: MbWait,
     like: Option<&MbufTag>,
     site: &'static Location<'static>,
 ) -> Option<MbufBox> {
-    let tag = door::mbuf_alloc(hdr, like, site)?;
+    let tag = mbuf_tag(what, hdr, like, site)?;
     mbuf_box(Mbuf::fresh(hdr, tag))
+}
+
+/// The zone's tag for a new mbuf (the host's failure event names `what`).
+#[cfg(not(kernel))]
+fn mbuf_tag(
+    what: &'static str,
+    hdr: bool,
+    like: Option<&MbufTag>,
+    site: &'static Location<'static>,
+) -> Option<MbufTag> {
+    door::mbuf_alloc(what, hdr, like, site)
+}
+
+/// The accounting tag for a new mbuf (the kernel side has no failure events, so no `what`).
+#[cfg(kernel)]
+fn mbuf_tag(
+    _what: &'static str,
+    hdr: bool,
+    like: Option<&MbufTag>,
+    site: &'static Location<'static>,
+) -> Option<MbufTag> {
+    door::mbuf_alloc(hdr, like, site)
 }
 
 /// Boxes an mbuf whose allocation `door::mbuf_alloc` already charged (and could fail).
@@ -479,14 +503,14 @@ impl<'a> Iterator for MbufIter<'a> {
 #[doc(alias = "MGETHDR")]
 #[track_caller]
 pub fn m_gethdr(how: MbWait, _ty: MbufType) -> Option<MbufBox> {
-    alloc(true, how, None, Location::caller())
+    alloc("m_gethdr", true, how, None, Location::caller())
 }
 
 /// `MGET(m, how, type)`: a plain mbuf, data offset at `m_dat`.
 #[doc(alias = "MGET")]
 #[track_caller]
 pub fn m_get(how: MbWait, _ty: MbufType) -> Option<MbufBox> {
-    alloc(false, how, None, Location::caller())
+    alloc("m_get", false, how, None, Location::caller())
 }
 
 /// `m_free(m)`: frees one mbuf and returns its successor.
@@ -513,7 +537,7 @@ pub fn m_prepend(mut m: MbufBox, len: usize, how: MbWait) -> Option<MbufBox> {
     if len > cap {
         return None;
     }
-    let mut mn = alloc(hdr, how, Some(&m.tag), Location::caller())?;
+    let mut mn = alloc("m_prepend", hdr, how, Some(&m.tag), Location::caller())?;
     if hdr {
         m.move_pkthdr_to(&mut mn);
     }
@@ -569,7 +593,7 @@ pub fn m_pullup(mut n: MbufBox, len: usize) -> Option<MbufBox> {
             return None;
         }
         let hdr = n.flags.contains(MbufFlags::M_PKTHDR);
-        m = alloc(hdr, MbWait::DontWait, Some(&n.tag), site)?;
+        m = alloc("m_pullup", hdr, MbWait::DontWait, Some(&n.tag), site)?;
         m.len = 0;
         if hdr {
             n.move_pkthdr_to(&mut m);
@@ -695,15 +719,81 @@ mod tests {
         k.record_events(true);
         k.mbufs().set_failalloc(Some(2));
         let a = m_gethdr(MB_DONTWAIT, MT_DATA);
+        let line = line!() + 1;
         let b = m_get(MB_DONTWAIT, MT_DATA);
         let c = m_get(MB_DONTWAIT, MT_DATA);
         assert!(a.is_some() && b.is_none() && c.is_some());
-        assert_eq!(k.take_events(), vec![Event::AllocFail { what: "m_get" }]);
+        assert_eq!(
+            k.take_events(),
+            vec![Event::AllocFail {
+                what: "m_get",
+                mget: "m_get",
+                site: std::format!("{}:{line}:17", file!()),
+            }]
+        );
         // Environment allocations are not counted.
         k.mbufs().set_failalloc(Some(1));
         let _e = k.mbufs().alloc_env(true);
         assert!(m_get(MB_DONTWAIT, MT_DATA).is_none());
         drop((a, c, _e));
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    /// The failure event names the allocator the caller called, the mbuf allocation under
+    /// it (what the C's `m_prepend`/`m_pullup` call, and the oracle prints) and the
+    /// caller's line.
+    #[test]
+    fn failalloc_names_the_real_allocator_and_call_site() {
+        let (k, _g) = k();
+        k.record_events(true);
+        // The one event recorded, its site without the column.
+        let fired = || -> Vec<(&'static str, &'static str, String)> {
+            k.take_events()
+                .into_iter()
+                .map(|e| match e {
+                    Event::AllocFail { what, mget, site } => {
+                        let line = site.rsplit_once(':').map(|(s, _)| s.into()).unwrap();
+                        (what, mget, line)
+                    }
+                    e => panic!("{e:?}"),
+                })
+                .collect()
+        };
+        let at = |what, mget, line: u32| vec![(what, mget, std::format!("{}:{line}", file!()))];
+        let two = || k.mbufs().packet_from(&[1; 8], 0, Some(&[4, 4])).unwrap();
+
+        k.mbufs().set_failalloc(Some(1));
+        let (r, line) = (m_gethdr(MB_DONTWAIT, MT_DATA), line!());
+        assert!(r.is_none());
+        assert_eq!(fired(), at("m_gethdr", "m_gethdr", line));
+
+        // M_PREPEND without leading space: m_prepend's packet-header mbuf.
+        let m = k.mbufs().packet_from(&[1; 8], 0, None).unwrap();
+        k.mbufs().set_failalloc(Some(1));
+        let (r, line) = (m_prepend_hdr(m, 4, MB_DONTWAIT), line!());
+        assert!(r.is_none());
+        assert_eq!(fired(), at("m_prepend", "m_gethdr", line));
+
+        // m_prepend in front of a plain mbuf: a plain one.
+        let second = two().next.take().unwrap();
+        k.mbufs().set_failalloc(Some(1));
+        let (r, line) = (m_prepend(second, 4, MB_DONTWAIT), line!());
+        assert!(r.is_none());
+        assert_eq!(fired(), at("m_prepend", "m_get", line));
+
+        // m_pullup of a single mbuf reallocates the head.
+        let m = k.mbufs().packet_from(&[1; 3], 0, None).unwrap();
+        k.mbufs().set_failalloc(Some(1));
+        let (r, line) = (m_pullup(m, 4), line!());
+        assert!(r.is_none());
+        assert_eq!(fired(), at("m_pullup", "m_gethdr", line));
+
+        let second = two().next.take().unwrap();
+        k.mbufs().set_failalloc(Some(1));
+        let (r, line) = (m_pullup(second, 2), line!());
+        assert!(r.is_none());
+        assert_eq!(fired(), at("m_pullup", "m_get", line));
+
         assert_eq!(k.mbufs().live(), 0);
     }
 

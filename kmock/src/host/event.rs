@@ -143,10 +143,19 @@ pub enum Event {
         /// The packet's bytes.
         data: Vec<u8>,
     },
-    /// An armed mbuf allocation failure fired in `what` (`"m_get"` or `"m_gethdr"`).
+    /// An armed mbuf allocation failure ([`crate::host::mbuf::MbufZone::set_failalloc`],
+    /// the scenario language's `failalloc`) fired.
     AllocFail {
-        /// The allocator that failed.
+        /// The allocator the driver called: `"m_gethdr"`, `"m_get"`, `"m_prepend"` (also
+        /// reached through `M_PREPEND`) or `"m_pullup"`.
         what: &'static str,
+        /// The mbuf allocation that failed inside it: `"m_gethdr"` for a packet-header
+        /// mbuf, `"m_get"` otherwise. The C's `m_prepend` and `m_pullup` allocate through
+        /// `m_gethdr`/`m_get`, so this is the name the reference transcripts print
+        /// (`alloc fail (injected): m_gethdr`).
+        mget: &'static str,
+        /// The driver's call site, `file:line:column` (through `#[track_caller]`).
+        site: String,
     },
     /// An injected allocation failure ([`crate::Kernel::fail_alloc_nth`],
     /// [`crate::Kernel::fail_alloc_at`]) fired.

@@ -33,7 +33,8 @@ pub(crate) struct AllocFaults {
     plan: Mutex<Plan>,
 }
 
-fn site_name(site: &Location<'_>) -> String {
+/// A call site as events name it: `file:line:column`.
+pub(crate) fn site_name(site: &Location<'_>) -> String {
     std::format!("{}:{}:{}", site.file(), site.line(), site.column())
 }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::vec::Vec;
 
 use super::event::{Event, EventSink};
-use super::faults::AllocFaults;
+use super::faults::{site_name, AllocFaults};
 use super::sync::lock;
 use crate::bsd::param::MSIZE;
 
@@ -132,10 +132,13 @@ impl MbufZone {
         }
     }
 
-    /// A tag for an mbuf the driver allocates at `site`: the armed mbuf failure fires
-    /// first (as `AllocFail`), then the kernel's allocation-failure plan is asked.
+    /// A tag for an mbuf the driver allocates at `site` through allocator `what`
+    /// (`m_gethdr`, `m_get`, `m_prepend`, `m_pullup`; `hdr` for a packet-header mbuf): the
+    /// armed mbuf failure fires first (as [`Event::AllocFail`]), then the kernel's
+    /// allocation-failure plan is asked.
     pub(crate) fn alloc_tag(
         self: &Arc<Self>,
+        what: &'static str,
         hdr: bool,
         site: &'static Location<'static>,
     ) -> Option<MbufTag> {
@@ -145,8 +148,12 @@ impl MbufZone {
                 .failalloc
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
             if prev == Ok(1) {
-                let what = if hdr { "m_gethdr" } else { "m_get" };
-                self.events.emit(|| Event::AllocFail { what });
+                let mget = if hdr { "m_gethdr" } else { "m_get" };
+                self.events.emit(|| Event::AllocFail {
+                    what,
+                    mget,
+                    site: site_name(site),
+                });
                 return None;
             }
         }

@@ -157,7 +157,7 @@ pub fn event_line(e: Event, chan_name: impl Fn(usize) -> String) -> Option<Strin
             netisr_name(isr).map_or_else(|| isr.to_string(), str::to_string),
             hex_suffix(&data)
         ),
-        Event::AllocFail { what } => format!("  alloc fail (injected): {what}"),
+        Event::AllocFail { mget, .. } => format!("  alloc fail (injected): {mget}"),
     })
 }
 
