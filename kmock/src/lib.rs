@@ -43,6 +43,7 @@ pub mod error;
 pub mod host;
 pub mod init;
 pub mod module;
+mod platform;
 pub mod prelude;
 pub mod print;
 pub mod static_assert;

@@ -25,7 +25,9 @@ use core::ops::{Deref, DerefMut};
 use core::panic::Location;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::string::String;
-use std::sync::{Arc as StdArc, Mutex as StdMutex, MutexGuard as StdGuard};
+use std::sync::Arc as StdArc;
+
+use crate::platform::{Mutex as StdMutex, MutexGuard as StdGuard};
 use std::vec::Vec;
 
 use super::bpf::BpfIf;

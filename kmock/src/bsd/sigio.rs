@@ -42,7 +42,7 @@ impl core::fmt::Debug for SigioSlot {
 
 impl SigioSlot {
     /// An empty slot (no owner).
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         SigioSlot {
             owner: Mutex::new(None),
         }

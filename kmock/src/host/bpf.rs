@@ -3,7 +3,9 @@
 //! tests and tools attach to it.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::event::Event;

@@ -11,7 +11,9 @@ use std::boxed::Box;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::string::String;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::sync::lock;

@@ -9,7 +9,9 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::string::String;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::sync::lock;

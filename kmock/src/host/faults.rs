@@ -6,10 +6,10 @@
 //! every allocation at a call site. The plan costs one relaxed load per allocation when
 //! nothing is armed and no trace is taken.
 
+use crate::platform::Mutex;
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::string::{String, ToString};
-use std::sync::Mutex;
 use std::vec::Vec;
 
 use super::event::{Event, EventSink};

@@ -15,7 +15,9 @@ use core::any::Any;
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::boxed::Box;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::devfs::NodeEntry;

@@ -8,7 +8,9 @@
 
 use core::any::Any;
 use std::string::String;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::sync::lock;

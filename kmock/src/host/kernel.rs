@@ -15,7 +15,9 @@ use core::panic::Location;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::collections::BTreeMap;
 use std::string::String;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::devfs::Devfs;
@@ -344,8 +346,16 @@ pub(crate) struct Context {
     pub(crate) tid: u64,
 }
 
+#[cfg(not(loom))]
 std::thread_local! {
     static CURRENT: RefCell<Vec<Context>> = const { RefCell::new(Vec::new()) };
+    static THREAD_TID: u64 = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+}
+
+// Under loom the model's threads are not OS threads: their locals are loom's.
+#[cfg(loom)]
+crate::platform::thread_local! {
+    static CURRENT: RefCell<Vec<Context>> = RefCell::new(Vec::new());
     static THREAD_TID: u64 = NEXT_TID.fetch_add(1, Ordering::Relaxed);
 }
 

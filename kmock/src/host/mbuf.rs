@@ -9,7 +9,9 @@
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::event::{Event, EventSink};

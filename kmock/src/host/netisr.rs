@@ -9,7 +9,9 @@
 use core::any::Any;
 use std::boxed::Box;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::sync::lock;

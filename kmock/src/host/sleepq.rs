@@ -2,7 +2,7 @@
 //! Sleep queues: the host side of `tsleep`/`wakeup`, in thread mode (each sleeper blocks its
 //! OS thread) or turn-taking mode ([`super::sched`]).
 
-use std::sync::{Condvar, Mutex as StdMutex, MutexGuard};
+use crate::platform::{Condvar, Mutex as StdMutex, MutexGuard};
 use std::vec::Vec;
 
 use crate::error::{code, Result};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //! Host locking helper.
 
-use std::sync::{Mutex, MutexGuard};
+use crate::platform::{Mutex, MutexGuard};
 
 /// Locks a host mutex, taking over a poisoned one (a kernel lock has no poisoning).
 pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -11,8 +11,8 @@
 mod arc;
 pub use arc::Arc;
 
+use crate::platform as stdsync;
 use core::ops::{Deref, DerefMut};
-use std::sync as stdsync;
 use std::time::Duration;
 
 /// A sleeping mutual-exclusion lock (`struct mutex` / DragonFly `lockmgr`).
@@ -37,7 +37,16 @@ pub struct Guard<'a, T: ?Sized> {
 
 impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `data`.
+    #[cfg(not(loom))]
     pub const fn new(data: T) -> Self {
+        Mutex {
+            inner: stdsync::Mutex::new(data),
+        }
+    }
+
+    /// Creates an unlocked mutex holding `data` (loom's cannot be `const`).
+    #[cfg(loom)]
+    pub fn new(data: T) -> Self {
         Mutex {
             inner: stdsync::Mutex::new(data),
         }
@@ -129,7 +138,16 @@ pub struct CondVar {
 
 impl CondVar {
     /// Creates a condition variable with no waiters.
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
+        CondVar {
+            inner: stdsync::Condvar::new(),
+        }
+    }
+
+    /// Creates a condition variable with no waiters (loom's cannot be `const`).
+    #[cfg(loom)]
+    pub fn new() -> Self {
         CondVar {
             inner: stdsync::Condvar::new(),
         }
