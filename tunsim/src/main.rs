@@ -6,7 +6,13 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
+
+use tunsim::net::demo::MAX_TCP_BYTES;
+
+/// The most pings `tunsim bridge` sends (one a second): ten minutes' worth.
+const MAX_PINGS: u32 = 600;
 
 /// Run tun scenarios (scenario-language.md) against the Rust port of DragonFly's if_tun,
 /// or watch it carry real packets between two TCP/IP stacks (the default: `demo`).
@@ -45,15 +51,25 @@ enum Cmd {
         /// Framing on /dev/tun0: plain, lmode or ifhead.
         #[arg(long, default_value = "plain")]
         framing: String,
-        /// Bytes to send over TCP.
-        #[arg(long, default_value_t = 1 << 20)]
+        /// Bytes to send over TCP (0 to 67108864, 64 MiB).
+        #[arg(
+            long,
+            default_value_t = 1 << 20,
+            allow_negative_numbers = true,
+            value_parser = RangedU64ValueParser::<usize>::new().range(0..=MAX_TCP_BYTES as u64)
+        )]
         bytes: usize,
     },
     /// Join the driver's user side to a real Linux TUN in a new network namespace and ping
     /// across it (needs root and /dev/net/tun; the namespace is removed on exit).
     Bridge {
-        /// Pings to send from the namespace.
-        #[arg(long, default_value_t = 5)]
+        /// Pings to send from the namespace (1 to 600, one a second).
+        #[arg(
+            long,
+            default_value_t = 5,
+            allow_negative_numbers = true,
+            value_parser = RangedU64ValueParser::<u32>::new().range(1..=u64::from(MAX_PINGS))
+        )]
         count: u32,
     },
 }

@@ -13,6 +13,11 @@ use crate::net::peer::{Direction, Framing, Tunnel, TunnelConfig};
 use crate::net::stack::{fmt_ip, TunAddrs, DAEMON_PID};
 use crate::scenario::transcript::fmt_tun_flags;
 
+/// The most bytes the demo sends over TCP (`tunsim demo --bytes`): 64 MiB. The data is
+/// held several times over (sent, received, the pcap capture and the packet logs), about
+/// five times its size in all, and crosses the driver in about a second (release build).
+pub const MAX_TCP_BYTES: usize = 64 << 20;
+
 /// What the demo does.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -20,7 +25,7 @@ pub struct DemoOptions {
     pub pcap: PathBuf,
     /// Pings to send.
     pub pings: u16,
-    /// Bytes to send over TCP.
+    /// Bytes to send over TCP, at most [`MAX_TCP_BYTES`].
     pub tcp_bytes: usize,
     /// The framing the daemon uses.
     pub framing: Framing,
@@ -138,6 +143,12 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
     let w = |out: &mut dyn Write, s: String| {
         let _ = writeln!(out, "{s}");
     };
+    if opts.tcp_bytes > MAX_TCP_BYTES {
+        return Err(format!(
+            "{} bytes over TCP is more than the demo sends (at most {MAX_TCP_BYTES})",
+            opts.tcp_bytes
+        ));
+    }
     let addrs = TunAddrs::default();
     w(
         out,
@@ -221,7 +232,9 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
     let data: Vec<u8> = (0..opts.tcp_bytes)
         .map(|i| (i as u32).wrapping_mul(2654435761).to_be_bytes()[1])
         .collect();
-    let tr = t.tcp_transfer(&data, Direction::HostToPeer, Duration::from_secs(60))?;
+    // A minute, and a second more per MiB (a debug build under load moves a few MB/s).
+    let timeout = Duration::from_secs(60 + (opts.tcp_bytes >> 20) as u64);
+    let tr = t.tcp_transfer(&data, Direction::HostToPeer, timeout)?;
     if tr.received != data {
         return Err(format!(
             "TCP data differs: sent {} bytes (fnv1a {:016x}), received {} (fnv1a {:016x})",
