@@ -8,12 +8,16 @@
 //! - [`scenario`]: the scenario runner — lexer, parser and command types, the executor
 //!   (by command group), transcript formatting, leak accounting, and [`check`] against
 //!   golden files.
+//! - [`fuzzops`]: fuzzing operations — arbitrary bytes decoded into entry-point calls on
+//!   both sides, run with the softc invariants checked after each, and rendered as
+//!   scenarios (for the fuzz target, the proptest state machine and `tools/fuzz-diff`).
 //! - [`net`]: the real-packet tools — smoltcp stacks on both sides of the driver, pcap
 //!   captures, the Linux bridge and the demo.
 //!
 //! The modules of [`net`] and [`scenario::check`] are also reachable at the crate root
 //! (`tunsim::peer`, `tunsim::stack`, …), their paths before the split.
 
+pub mod fuzzops;
 pub mod net;
 pub mod scenario;
 
