@@ -2,7 +2,7 @@
 # Wraps the cargo commands. `make check` is what CI runs (see .ci/run).
 CARGO ?= cargo
 
-.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean
+.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean loom
 
 include kernel/kernel.mk
 
@@ -31,6 +31,12 @@ demo:
 
 bench:
 	$(CARGO) bench -p if_tun
+
+# Model checking (docs/reliability.md): kmock's locks and sleep queues on loom, the real
+# tunread against tunoutput and tunclose in every interleaving (its own target dir: every
+# crate is rebuilt with --cfg loom).
+loom:
+	RUSTFLAGS="--cfg loom" $(CARGO) test --target-dir target/loom -p if_tun --test loom -- --nocapture
 
 check: fmt clippy test doc
 

@@ -35,6 +35,7 @@ impl Drop for MbufTag {
 /// A tag for a new mbuf. The memory allocation itself (`kmalloc(GFP_ATOMIC)`) is the one
 /// that can fail, in `bsd::mbuf`; this never does.
 pub fn mbuf_alloc(
+    _what: &'static str,
     _hdr: bool,
     _like: Option<&MbufTag>,
     _site: &'static Location<'static>,

@@ -228,30 +228,8 @@ fn alloc(
     like: Option<&MbufTag>,
     site: &'static Location<'static>,
 ) -> Option<MbufBox> {
-    let tag = mbuf_tag(what, hdr, like, site)?;
+    let tag = door::mbuf_alloc(what, hdr, like, site)?;
     mbuf_box(Mbuf::fresh(hdr, tag))
-}
-
-/// The zone's tag for a new mbuf (the host's failure event names `what`).
-#[cfg(not(kernel))]
-fn mbuf_tag(
-    what: &'static str,
-    hdr: bool,
-    like: Option<&MbufTag>,
-    site: &'static Location<'static>,
-) -> Option<MbufTag> {
-    door::mbuf_alloc(what, hdr, like, site)
-}
-
-/// The accounting tag for a new mbuf (the kernel side has no failure events, so no `what`).
-#[cfg(kernel)]
-fn mbuf_tag(
-    _what: &'static str,
-    hdr: bool,
-    like: Option<&MbufTag>,
-    site: &'static Location<'static>,
-) -> Option<MbufTag> {
-    door::mbuf_alloc(hdr, like, site)
 }
 
 /// Boxes an mbuf whose allocation `door::mbuf_alloc` already charged (and could fail).
