@@ -136,15 +136,9 @@ fn main() -> ExitCode {
         }
         Cmd::Check { dir } => match tunsim::scenario::check::check_dir(&dir) {
             Ok(results) => {
-                let bad = results.iter().filter(|r| r.diff.is_some()).count();
+                let bad = results.iter().filter(|r| !r.passed()).count();
                 for r in &results {
-                    match &r.diff {
-                        None => println!("ok   {}", r.scenario.display()),
-                        Some(d) => {
-                            println!("FAIL {}", r.scenario.display());
-                            print!("{d}");
-                        }
-                    }
+                    print!("{r}");
                 }
                 println!("{} passed, {} failed", results.len() - bad, bad);
                 if bad == 0 {
@@ -154,7 +148,7 @@ fn main() -> ExitCode {
                 }
             }
             Err(e) => {
-                eprintln!("tunsim: {}: {e}", dir.display());
+                eprintln!("tunsim check: cannot list {}: {e}", dir.display());
                 ExitCode::from(2)
             }
         },

@@ -15,8 +15,8 @@ fn golden_transcripts_match() {
     );
     let mut failed = Vec::new();
     for r in &results {
-        if let Some(d) = &r.diff {
-            eprintln!("FAIL {}\n{d}", r.scenario.display());
+        if !r.passed() {
+            eprint!("{r}");
             failed.push(r.scenario.display().to_string());
         }
     }

@@ -1,37 +1,141 @@
 // SPDX-License-Identifier: BSD-2-Clause
 //! `tunsim check DIR`: run every `NN-name.tun` in a directory and compare its transcript
 //! with `NN-name.out`.
+//!
+//! Each scenario is reported on its own — it passed, its transcript differs (with a
+//! unified diff), or one of its two files could not be read (which one, and why) — and
+//! the check goes on with the next; only a directory that cannot be listed stops it.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// How one scenario fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its transcript equals the golden one.
+    Pass,
+    /// Its transcript differs: a unified diff, expected (`.out`) → actual.
+    Mismatch(String),
+    /// A file could not be read (the `.tun`, its `.out`, or a directory entry).
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why (the system's error, or "not UTF-8").
+        reason: String,
+    },
+}
+
 /// The outcome of checking one scenario.
+#[derive(Clone, Debug)]
 pub struct CheckResult {
     /// The scenario file.
     pub scenario: PathBuf,
-    /// `None` when the transcript matched; else a unified diff (expected → actual).
-    pub diff: Option<String>,
+    /// How it fared.
+    pub outcome: Outcome,
 }
 
-/// The scenarios of `dir` (`*.tun` with a sibling `.out`), sorted by name.
-pub fn scenarios(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "tun"))
-        .collect();
-    v.sort();
-    Ok(v)
-}
-
-/// Runs every scenario of `dir` and compares it with its golden transcript.
-pub fn check_dir(dir: &Path) -> std::io::Result<Vec<CheckResult>> {
-    let mut out = Vec::new();
-    for s in scenarios(dir)? {
-        let text = std::fs::read_to_string(&s)?;
-        let golden = std::fs::read_to_string(s.with_extension("out"))?;
-        let got = crate::scenario::run_scenario(&text, false);
-        let diff = (got != golden).then(|| unified_diff(&golden, &got, &s));
-        out.push(CheckResult { scenario: s, diff });
+impl CheckResult {
+    /// Whether the transcript matched.
+    pub fn passed(&self) -> bool {
+        self.outcome == Outcome::Pass
     }
+
+    /// The unified diff, when the transcript differs.
+    pub fn diff(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Mismatch(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CheckResult {
+    /// `ok   FILE`, `FAIL FILE: transcript differs from GOLDEN` and the diff, or
+    /// `FAIL FILE: cannot read PATH: REASON`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.scenario.display();
+        match &self.outcome {
+            Outcome::Pass => writeln!(f, "ok   {s}"),
+            Outcome::Mismatch(d) => write!(
+                f,
+                "FAIL {s}: transcript differs from {}\n{d}",
+                self.scenario.with_extension("out").display()
+            ),
+            Outcome::Unreadable { path, reason } => {
+                writeln!(f, "FAIL {s}: cannot read {}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+/// A directory entry that could not be read, and why.
+type EntryError = (PathBuf, String);
+
+/// The scenarios of `dir` (`*.tun`), sorted by name, and the entries of `dir` that could
+/// not be read.
+fn scenarios_and_errors(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<EntryError>)> {
+    let mut v = Vec::new();
+    let mut errors = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        match e {
+            Ok(e) => {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "tun") {
+                    v.push(p);
+                }
+            }
+            Err(e) => errors.push((dir.to_path_buf(), e.to_string())),
+        }
+    }
+    v.sort();
+    Ok((v, errors))
+}
+
+/// The scenarios of `dir` (`*.tun`), sorted by name.
+pub fn scenarios(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(scenarios_and_errors(dir)?.0)
+}
+
+fn read(path: &Path) -> Result<String, Outcome> {
+    std::fs::read_to_string(path).map_err(|e| Outcome::Unreadable {
+        path: path.to_path_buf(),
+        reason: if e.kind() == std::io::ErrorKind::InvalidData {
+            "not UTF-8 text".to_string()
+        } else {
+            e.to_string()
+        },
+    })
+}
+
+/// Runs one scenario and compares its transcript with `scenario`'s `.out`.
+pub fn check_file(scenario: &Path) -> CheckResult {
+    let outcome = (|| {
+        let text = read(scenario)?;
+        let golden = read(&scenario.with_extension("out"))?;
+        let got = crate::scenario::run_scenario(&text, false);
+        Ok(if got == golden {
+            Outcome::Pass
+        } else {
+            Outcome::Mismatch(unified_diff(&golden, &got, scenario))
+        })
+    })()
+    .unwrap_or_else(|e| e);
+    CheckResult {
+        scenario: scenario.to_path_buf(),
+        outcome,
+    }
+}
+
+/// Runs every scenario of `dir` and compares it with its golden transcript, one result
+/// per scenario (and one per directory entry that could not be read); fails only when
+/// `dir` itself cannot be listed.
+pub fn check_dir(dir: &Path) -> std::io::Result<Vec<CheckResult>> {
+    let (files, errors) = scenarios_and_errors(dir)?;
+    let mut out: Vec<CheckResult> = files.iter().map(|s| check_file(s)).collect();
+    out.extend(errors.into_iter().map(|(path, reason)| CheckResult {
+        scenario: path.clone(),
+        outcome: Outcome::Unreadable { path, reason },
+    }));
     Ok(out)
 }
 
