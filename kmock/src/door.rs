@@ -12,7 +12,7 @@
 //! | service | what the implementation provides |
 //! |---|---|
 //! | allocation | [`alloc_fails`] |
-//! | mbufs | [`mbuf_alloc`], [`mbuf_env_tag`], [`MbufTag`] (freed by drop), [`MbufZone`] |
+//! | mbufs | [`mbuf_alloc`], [`mbuf_env_tag`], [`with_mbuf_zone`], [`MbufTag`], [`MbufSlot`], [`MbufZone`] (its free list: [`MbufZone::freer`]) |
 //! | events | [`emit`], [`Event`] |
 //! | console | [`console_print`] |
 //! | context | [`current_kernel_ref`], [`KernelRef`], [`Kernel`], [`ContextGuard`] |
@@ -39,7 +39,7 @@ pub use host::event::Event;
 pub use host::file::File;
 pub use host::ifnet::{IfHost, IfIoctlArg};
 pub use host::kernel::{ContextGuard, Kernel, KernelRef};
-pub use host::mbuf::{MbufTag, MbufZone};
+pub use host::mbuf::{MbufFreer, MbufSlot, MbufStorage, MbufTag, MbufZone};
 pub use host::netisr::{AnyHandler, Netisr, Packet, NETISR_MAX, NETISR_QLEN};
 pub use host::proc::{ProcInfo, MAXPROC};
 pub use host::sysctl::SysctlInt;
@@ -53,24 +53,32 @@ pub fn alloc_fails(site: &'static Location<'static>, _size: usize) -> bool {
 
 // ---- mbufs
 
-/// Allocates an mbuf tag in the current kernel's zone (or `like`'s outside any kernel) for
+/// Allocates an mbuf slot in the current kernel's zone (or `like`'s outside any kernel) for
 /// allocator `what` (`"m_gethdr"`, `"m_get"`, `"m_prepend"`, `"m_pullup"`, named in the
-/// failure event) called at `site`: `None` if an injected failure fires or there is no
-/// zone. (The kernel side's `mbuf_alloc` takes no `what`: it has no failure events.)
+/// failure event) called at `site`: free storage to reuse or a fresh tag; `None` if an
+/// injected failure fires or there is no zone. (The kernel side's `mbuf_alloc` takes no
+/// `what` and returns a tag: it has no failure events and no free list of its own.)
 pub fn mbuf_alloc(
     what: &'static str,
     hdr: bool,
     like: Option<&MbufTag>,
     site: &'static Location<'static>,
-) -> Option<MbufTag> {
-    let zone = host::kernel::with_current(|c| c.kernel.0.mbufs.clone())
-        .or_else(|| like.map(|t| t.zone().clone()))?;
-    zone.alloc_tag(what, hdr, site)
+) -> Option<MbufSlot> {
+    match host::kernel::with_current(|c| c.kernel.0.mbufs.alloc(what, hdr, site)) {
+        Some(slot) => slot,
+        None => like?.zone().alloc(what, hdr, site),
+    }
 }
 
-/// A tag from `zone` for an environment allocation (never fails).
-pub fn mbuf_env_tag(zone: &StdArc<MbufZone>) -> MbufTag {
-    zone.tag()
+/// Runs `f` with the current kernel's zone (`None` outside any kernel), without touching
+/// reference counts: how a freed chain finds the zone it most likely returns to.
+pub fn with_mbuf_zone<R>(f: impl FnOnce(Option<&StdArc<MbufZone>>) -> R) -> R {
+    host::kernel::with_current_or(|c| f(c.map(|c| &c.kernel.0.mbufs)))
+}
+
+/// A slot from `zone` for an environment allocation (never fails).
+pub fn mbuf_env_tag(zone: &StdArc<MbufZone>) -> MbufSlot {
+    zone.get()
 }
 
 // ---- events and console

@@ -33,12 +33,6 @@ impl<T> KBox<T> {
         Ok(KBox(Box::new(x)))
     }
 
-    /// Boxes `x` without asking the failure plan: for allocators (the mbuf zone) that
-    /// already charged the allocation to their own caller.
-    pub(crate) fn new_unaccounted(x: T) -> Self {
-        KBox(Box::new(x))
-    }
-
     /// Allocates and pins (`KBox::pin(x, flags)`). On the host only `Unpin` values can be
     /// pinned without `unsafe`; kmock's locks are `Unpin`.
     #[track_caller]

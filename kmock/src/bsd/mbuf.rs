@@ -20,17 +20,24 @@
 //! Every mbuf is counted in its kernel's [`MbufZone`] (live count, bytes, total allocated,
 //! optionally the set of live ids) so tests can assert that nothing leaked. mbufs are
 //! numbered from 1 in allocation order; numbers are never reused.
+//!
+//! On the host, freed mbufs go back to their kernel's zone and the next allocation reuses
+//! them (DragonFly's mbuf objcache): after warm-up no packet allocates heap memory. As in
+//! BSD, a reused mbuf's data area is not cleared; its header fields are.
 
 use core::panic::Location;
+#[cfg(not(kernel))]
+use std::boxed::Box;
 #[cfg(not(kernel))]
 use std::sync::Arc as StdArc;
 #[cfg(not(kernel))]
 use std::vec::Vec;
 
+#[cfg(kernel)]
 use crate::alloc::KBox;
-#[cfg(not(kernel))]
-use crate::door::MbufZone;
 use crate::door::{self, MbufTag};
+#[cfg(not(kernel))]
+use crate::door::{MbufSlot, MbufStorage, MbufZone};
 use crate::error::{code, Result};
 
 pub use super::param::{MAX_PROTOHDR, MHLEN, MINCLSIZE, MLEN, MSIZE};
@@ -114,7 +121,147 @@ pub struct Mbuf {
 
 /// An owned mbuf (`struct mbuf *`): the handle the driver holds. Dropping it frees the
 /// mbuf and the rest of its chain (`m_freem`).
+#[cfg(kernel)]
 pub type MbufBox = KBox<Mbuf>;
+
+/// An owned mbuf (`struct mbuf *`): the handle the driver holds. Dropping it frees the
+/// mbuf and the rest of its chain (`m_freem`): their storage goes back to their zone's
+/// free list.
+///
+/// # Invariants
+///
+/// The option is `Some` except inside `drop`.
+#[cfg(not(kernel))]
+pub struct MbufBox(Option<Box<Mbuf>>);
+
+#[cfg(not(kernel))]
+impl MbufBox {
+    fn from_box(b: Box<Mbuf>) -> Self {
+        MbufBox(Some(b))
+    }
+
+    fn take_box(mut self) -> Box<Mbuf> {
+        match self.0.take() {
+            Some(b) => b,
+            None => unreachable!("MbufBox without an mbuf"),
+        }
+    }
+
+    /// Storage off a zone's free list, made a new mbuf numbered `id`: the header fields
+    /// are those of [`m_gethdr`]/[`m_get`]; the data area keeps whatever it held.
+    fn reused(s: MbufStorage, hdr: bool, id: u64) -> Self {
+        let mut m = match s.downcast::<Mbuf>() {
+            Ok(m) => m,
+            // A zone's free list holds only what `free_into` put there.
+            Err(_) => unreachable!("foreign storage on an mbuf free list"),
+        };
+        m.next = None;
+        m.data = if hdr { PKTDAT } else { 0 };
+        m.len = 0;
+        m.flags = if hdr {
+            MbufFlags::M_PKTHDR
+        } else {
+            MbufFlags::empty()
+        };
+        m.mtype = if hdr {
+            MbufType::Header
+        } else {
+            MbufType::Data
+        };
+        m.pkthdr = PktHdr::default();
+        m.tag.set_id(id);
+        MbufBox::from_box(m)
+    }
+
+    /// An mbuf from `slot`: reused storage, or a new (zeroed) allocation for a fresh tag.
+    fn from_slot(slot: MbufSlot, hdr: bool) -> Self {
+        match slot {
+            MbufSlot::Reused(id, s) => MbufBox::reused(s, hdr, id),
+            MbufSlot::Fresh(tag) => MbufBox::from_box(Box::new(Mbuf::fresh(hdr, tag))),
+        }
+    }
+
+    /// The chain type-erased, for the host's queues (no allocation: the mbuf's own box).
+    pub fn into_any(self) -> std::boxed::Box<dyn core::any::Any + Send> {
+        self.take_box()
+    }
+
+    /// A chain back from [`MbufBox::into_any`]; `None` for anything else.
+    pub fn from_any(p: std::boxed::Box<dyn core::any::Any + Send>) -> Option<Self> {
+        p.downcast::<Mbuf>().ok().map(MbufBox::from_box)
+    }
+}
+
+#[cfg(not(kernel))]
+impl core::ops::Deref for MbufBox {
+    type Target = Mbuf;
+    fn deref(&self) -> &Mbuf {
+        match &self.0 {
+            Some(b) => b,
+            None => unreachable!("MbufBox without an mbuf"),
+        }
+    }
+}
+
+#[cfg(not(kernel))]
+impl core::ops::DerefMut for MbufBox {
+    fn deref_mut(&mut self) -> &mut Mbuf {
+        match &mut self.0 {
+            Some(b) => b,
+            None => unreachable!("MbufBox without an mbuf"),
+        }
+    }
+}
+
+#[cfg(not(kernel))]
+impl core::fmt::Debug for MbufBox {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(not(kernel))]
+impl Drop for MbufBox {
+    fn drop(&mut self) {
+        if let Some(m) = self.0.take() {
+            free_chain(m);
+        }
+    }
+}
+
+/// `m_freem`: gives every mbuf of the chain from `first` back to its zone, under one lock
+/// of the zone (the current kernel's, found without touching reference counts, when the
+/// chain is from there).
+#[cfg(not(kernel))]
+fn free_chain(first: Box<Mbuf>) {
+    door::with_mbuf_zone(move |cur| match cur {
+        Some(z) if StdArc::ptr_eq(z, first.tag.zone()) => free_into(z, first),
+        _ => {
+            let z = first.tag.zone().clone();
+            free_into(&z, first)
+        }
+    })
+}
+
+#[cfg(not(kernel))]
+fn free_into(zone: &StdArc<MbufZone>, first: Box<Mbuf>) {
+    let mut f = zone.freer();
+    let mut cur = Some(first);
+    while let Some(mut m) = cur {
+        cur = m.next.take().map(MbufBox::take_box);
+        if StdArc::ptr_eq(m.tag.zone(), zone) {
+            let id = m.tag.id();
+            m.tag.set_id(0);
+            f.put(id, m);
+        } else {
+            // Another zone's mbuf (a chain built across kernels): freed on its own, with
+            // this zone unlocked.
+            drop(f);
+            free_chain(m);
+            f = zone.freer();
+        }
+    }
+}
 
 /// Environment allocations (a test, the network stack) on a kernel's zone (host only).
 #[cfg(not(kernel))]
@@ -122,7 +269,7 @@ impl MbufZone {
     /// An allocation by the environment (a test, the network stack): never fails and is
     /// not counted by [`MbufZone::set_failalloc`].
     pub fn alloc_env(self: &StdArc<Self>, pkthdr: bool) -> MbufBox {
-        KBox::new_unaccounted(Mbuf::fresh(pkthdr, door::mbuf_env_tag(self)))
+        MbufBox::from_slot(door::mbuf_env_tag(self), pkthdr)
     }
 
     /// Builds a packet from `bytes` as the environment would: a packet-header mbuf with
@@ -139,56 +286,43 @@ impl MbufZone {
         if lead > MHLEN {
             return Err(code::EINVAL);
         }
-        let mut sizes = Vec::new();
-        match segs {
-            Some(s) => {
-                if s.is_empty() || s.iter().sum::<usize>() != bytes.len() {
-                    return Err(code::EINVAL);
-                }
-                for (i, &n) in s.iter().enumerate() {
-                    let cap = if i == 0 { MHLEN - lead } else { MLEN };
-                    if n > cap {
-                        return Err(code::EINVAL);
-                    }
-                }
-                sizes.extend_from_slice(s);
+        if let Some(s) = segs {
+            if s.is_empty() || s.iter().sum::<usize>() != bytes.len() {
+                return Err(code::EINVAL);
             }
-            None => {
-                let mut rest = bytes.len();
-                let first = rest.min(MHLEN - lead);
-                sizes.push(first);
-                rest -= first;
-                while rest > 0 {
-                    let n = rest.min(MLEN);
-                    sizes.push(n);
-                    rest -= n;
+            for (i, &n) in s.iter().enumerate() {
+                let cap = if i == 0 { MHLEN - lead } else { MLEN };
+                if n > cap {
+                    return Err(code::EINVAL);
                 }
             }
         }
-        // Build back to front so each mbuf can own its successor.
-        let mut off = bytes.len();
-        let mut tail: Option<MbufBox> = None;
-        let mut ms: Vec<MbufBox> = Vec::with_capacity(sizes.len());
-        // Allocate in order (ids ascend along the chain), fill, then link.
-        for (i, &n) in sizes.iter().enumerate() {
+        // Allocate in order (ids ascend along the chain), filling and linking as we go.
+        let mut top: Option<MbufBox> = None;
+        let mut mp = &mut top;
+        let (mut off, mut i) = (0, 0);
+        loop {
+            let n = match segs {
+                Some(s) => match s.get(i) {
+                    Some(&n) => n,
+                    None => break,
+                },
+                None if i == 0 => bytes.len().min(MHLEN - lead),
+                None if off == bytes.len() => break,
+                None => (bytes.len() - off).min(MLEN),
+            };
             let mut m = self.alloc_env(i == 0);
             if i == 0 {
                 m.data += lead;
             }
-            ms.push(m);
-            let _ = n;
-        }
-        for (m, &n) in ms.iter_mut().zip(sizes.iter()).rev() {
-            off -= n;
             let d = m.data;
             m.dat[d..d + n].copy_from_slice(&bytes[off..off + n]);
             m.len = n;
+            off += n;
+            i += 1;
+            mp = mp.insert(m).next_slot();
         }
-        while let Some(mut m) = ms.pop() {
-            m.next = tail.take();
-            tail = Some(m);
-        }
-        let mut head = tail.ok_or(code::EINVAL)?;
+        let mut head = top.ok_or(code::EINVAL)?;
         head.pkthdr.len = bytes.len();
         Ok(head)
     }
@@ -220,7 +354,22 @@ impl Mbuf {
 
 /// Allocates an mbuf in the current kernel (or, outside any, in `like`'s zone) for
 /// allocator `what` (the API function the driver called, named in the failure event),
-/// charged to call site `site`.
+/// charged to call site `site`: reused storage from the zone's free list when it has some.
+#[cfg(not(kernel))]
+fn alloc(
+    what: &'static str,
+    hdr: bool,
+    _how: MbWait,
+    like: Option<&MbufTag>,
+    site: &'static Location<'static>,
+) -> Option<MbufBox> {
+    let slot = door::mbuf_alloc(what, hdr, like, site)?;
+    Some(MbufBox::from_slot(slot, hdr))
+}
+
+/// Allocates an mbuf for allocator `what` at `site`: `kmalloc(GFP_ATOMIC)`, as
+/// `MB_DONTWAIT` allocates (the slab allocator is the kernel's mbuf cache).
+#[cfg(kernel)]
 fn alloc(
     what: &'static str,
     hdr: bool,
@@ -229,27 +378,28 @@ fn alloc(
     site: &'static Location<'static>,
 ) -> Option<MbufBox> {
     let tag = door::mbuf_alloc(what, hdr, like, site)?;
-    mbuf_box(Mbuf::fresh(hdr, tag))
+    KBox::new(Mbuf::fresh(hdr, tag), crate::alloc::flags::GFP_ATOMIC).ok()
 }
 
-/// Boxes an mbuf whose allocation `door::mbuf_alloc` already charged (and could fail).
-#[cfg(not(kernel))]
-fn mbuf_box(m: Mbuf) -> Option<MbufBox> {
-    Some(KBox::new_unaccounted(m))
-}
-
-/// Boxes an mbuf: `kmalloc(GFP_ATOMIC)`, as `MB_DONTWAIT` allocates.
 #[cfg(kernel)]
-fn mbuf_box(m: Mbuf) -> Option<MbufBox> {
-    KBox::new(m, crate::alloc::flags::GFP_ATOMIC).ok()
-}
-
 impl Drop for Mbuf {
     fn drop(&mut self) {
-        // The tag returns to the zone as the fields drop. Free the rest of the chain iteratively: a long chain must not recurse deeply.
+        // The tag returns to the zone as the fields drop. Free the rest of the chain
+        // iteratively: a long chain must not recurse deeply.
         let mut next = self.next.take();
         while let Some(mut m) = next {
             next = m.next.take();
+        }
+    }
+}
+
+/// Storage dropped instead of going back to its zone (a queue of a kernel that is gone):
+/// uncounted here. The rest of the chain is freed by its `MbufBox`, iteratively.
+#[cfg(not(kernel))]
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        if self.tag.id() != 0 {
+            self.tag.zone().uncount(self.tag.id());
         }
     }
 }
@@ -907,6 +1057,54 @@ mod tests {
         assert_eq!(k.mbufs().live(), m.chain_count());
         drop(m);
         assert_eq!(k.mbufs().live(), 0);
+    }
+
+    /// Freed mbufs come back to their zone and are reused: new numbers, header fields
+    /// reset, the data area as it was (BSD does not zero it either).
+    #[test]
+    fn freed_mbufs_are_reused_with_new_ids() {
+        let (k, _g) = k();
+        let mut m = m_gethdr(MB_DONTWAIT, MT_DATA).unwrap();
+        m.set_len(4).unwrap();
+        m.data_mut().copy_from_slice(&[1, 2, 3, 4]);
+        m.pkthdr_mut().unwrap().len = 4;
+        m.set_next(m_get(MB_DONTWAIT, MT_DATA));
+        let (a, b) = (m.id(), m.next().unwrap().id());
+        drop(m);
+        assert_eq!((k.mbufs().live(), k.mbufs().cached()), (0, 2));
+        let h = m_gethdr(MB_DONTWAIT, MT_DATA).unwrap();
+        assert!(h.id() > a.max(b));
+        assert_eq!(
+            (h.len(), h.pkthdr().unwrap().len, h.leading_space()),
+            (0, 0, 0)
+        );
+        assert!(h.next().is_none());
+        assert_eq!(k.mbufs().cached(), 1);
+        let p = m_get(MB_DONTWAIT, MT_DATA).unwrap();
+        assert!(p.pkthdr().is_none() && p.id() == h.id() + 1);
+        assert_eq!(k.mbufs().stats().allocated, 4);
+        drop((h, p));
+        assert_eq!(k.mbufs().live(), 0);
+    }
+
+    /// A chain mixing two kernels' mbufs frees each into its own zone; mbufs freed after
+    /// their kernel is gone are uncounted and not kept.
+    #[test]
+    fn chains_across_zones_and_dead_kernels() {
+        let (k, g) = k();
+        let other = Kernel::new();
+        let mut m = k.mbufs().packet_from(&[1; 8], 0, None).unwrap();
+        m.set_next(Some(other.mbufs().alloc_env(false)));
+        drop(m);
+        assert_eq!((k.mbufs().live(), other.mbufs().live()), (0, 0));
+        assert_eq!((k.mbufs().cached(), other.mbufs().cached()), (1, 1));
+        let zone = k.mbufs().clone();
+        let m = zone.alloc_env(true);
+        drop(g);
+        drop(k);
+        assert_eq!((zone.live(), zone.cached()), (1, 0));
+        drop(m);
+        assert_eq!((zone.live(), zone.cached()), (0, 0));
     }
 
     #[test]

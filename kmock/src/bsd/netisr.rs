@@ -6,7 +6,6 @@
 //! has a FIFO queue that a consumer drains ([`Netisr::dequeue`]), or a handler registered
 //! with [`Netisr::set_handler`] (a network stack) that receives each packet at once.
 
-use std::boxed::Box;
 use std::sync::Arc as StdArc;
 use std::vec::Vec;
 
@@ -51,24 +50,21 @@ pub fn netisr_queue(num: u32, m: MbufBox) -> Result {
         mbufs: m.chain_count(),
         data: m.to_vec(),
     });
-    door::netisr_queue(num, Box::new(m))
+    door::netisr_queue(num, m.into_any())
 }
 
 /// The protocol side of the host's netisr queues, typed: packets come back as mbuf chains.
 impl Netisr {
     /// Takes the oldest packet of queue `num`.
     pub fn dequeue(&self, num: u32) -> Option<MbufBox> {
-        self.dequeue_any(num)?
-            .downcast::<MbufBox>()
-            .ok()
-            .map(|b| *b)
+        MbufBox::from_any(self.dequeue_any(num)?)
     }
 
     /// Takes every queued packet, by queue number then age.
     pub fn drain_all(&self) -> Vec<(u32, MbufBox)> {
         self.drain_any()
             .into_iter()
-            .filter_map(|(n, p)| p.downcast::<MbufBox>().ok().map(|b| (n, *b)))
+            .filter_map(|(n, p)| MbufBox::from_any(p).map(|m| (n, m)))
             .collect()
     }
 
@@ -78,8 +74,8 @@ impl Netisr {
         self.set_handler_any(
             num,
             StdArc::new(move |p: door::Packet| {
-                if let Ok(m) = p.downcast::<MbufBox>() {
-                    h(*m)
+                if let Some(m) = MbufBox::from_any(p) {
+                    h(m)
                 }
             }),
         );

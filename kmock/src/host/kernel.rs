@@ -55,6 +55,13 @@ pub(crate) struct KernelInner {
     pub(crate) log: Mutex<Ring<String>>,
 }
 
+impl Drop for KernelInner {
+    fn drop(&mut self) {
+        // Free mbuf storage holds its zone: let it go with the kernel.
+        self.mbufs.shutdown();
+    }
+}
+
 /// How many console lines a kernel keeps (the newest; older ones are counted):
 /// [`Kernel::console`].
 pub const CONSOLE_LINES: usize = 10_000;
@@ -390,6 +397,11 @@ pub(crate) fn current() -> Option<Context> {
 /// `None` outside any kernel.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
     CURRENT.with(|c| c.borrow().last().map(f))
+}
+
+/// Runs `f` on the calling thread's context, or on `None` outside any kernel.
+pub(crate) fn with_current_or<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().last()))
 }
 
 /// The calling thread's kernel, if it has entered one.
