@@ -29,8 +29,15 @@ scenarios:
 demo:
 	$(CARGO) run -q -p tunsim -- demo
 
+# Issue 11's measurements (docs/performance.md): the per-packet paths, the floor, Linux's
+# tun (root only), the writer/reader threads on one and two cores, then TCP through the
+# driver vs a bare pipe. BENCH_ARGS go to criterion (a filter, --measurement-time 5...),
+# TCP_ARGS to `tunsim bench-tcp` (--runs N --bytes N --framing F).
+BENCH_ARGS ?=
+TCP_ARGS ?=
 bench:
-	$(CARGO) bench -p if_tun
+	$(CARGO) bench -p if_tun --bench paths -- $(BENCH_ARGS)
+	$(CARGO) run --release -q -p tunsim -- bench-tcp $(TCP_ARGS)
 
 # Model checking (docs/reliability.md): kmock's locks and sleep queues on loom, the real
 # tunread against tunoutput and tunclose in every interleaving (its own target dir: every

@@ -72,6 +72,30 @@ enum Cmd {
         )]
         count: u32,
     },
+    /// TCP through the driver vs the same two smoltcp stacks joined by a bare in-memory
+    /// pipe: the same transfer both ways, RUNS times; prints each throughput, the ratio and
+    /// their distribution (issue 11; build with --release for meaningful figures).
+    BenchTcp {
+        /// Bytes per transfer (1 to 67108864, 64 MiB).
+        #[arg(
+            long,
+            default_value_t = 4 << 20,
+            allow_negative_numbers = true,
+            value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_TCP_BYTES as u64)
+        )]
+        bytes: usize,
+        /// Rounds (1 to 1000); each does both directions, driver and pipe.
+        #[arg(
+            long,
+            default_value_t = 7,
+            allow_negative_numbers = true,
+            value_parser = RangedU64ValueParser::<usize>::new().range(1..=1000)
+        )]
+        runs: usize,
+        /// Framing on /dev/tun0: plain, lmode or ifhead.
+        #[arg(long, default_value = "plain")]
+        framing: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +136,17 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Bridge { count } => bridge(count),
+        Cmd::BenchTcp {
+            bytes,
+            runs,
+            framing,
+        } => match parse_framing(&framing) {
+            Some(f) => bench_tcp(bytes, runs, f),
+            None => {
+                eprintln!("tunsim: unknown framing {framing:?} (plain, lmode, ifhead)");
+                ExitCode::from(2)
+            }
+        },
         Cmd::Run { files } => {
             for f in files {
                 let text = if f.as_os_str() == "-" {
@@ -211,4 +246,80 @@ fn bridge(count: u32) -> ExitCode {
 fn bridge(_count: u32) -> ExitCode {
     eprintln!("tunsim bridge: cannot run: the bridge needs Linux");
     ExitCode::from(2)
+}
+
+fn parse_framing(s: &str) -> Option<tunsim::net::peer::Framing> {
+    match s.to_ascii_lowercase().as_str() {
+        "plain" => Some(tunsim::net::peer::Framing::Plain),
+        "lmode" => Some(tunsim::net::peer::Framing::Lmode),
+        "ifhead" => Some(tunsim::net::peer::Framing::Ifhead),
+        _ => None,
+    }
+}
+
+fn bench_tcp(bytes: usize, runs: usize, framing: tunsim::net::peer::Framing) -> ExitCode {
+    use tunsim::net::peer::Direction;
+    let name = |d: Direction| match d {
+        Direction::HostToPeer => "host->peer (tunoutput/tunread)",
+        Direction::PeerToHost => "peer->host (tunwrite/netisr)",
+    };
+    let mbit = |bps: f64| bps * 8.0 / 1e6;
+    println!(
+        "bench-tcp: {bytes} bytes per transfer, {runs} rounds, {} framing; driver = two smoltcp stacks through tun0, pipe = the same stacks joined in memory",
+        framing.name()
+    );
+    let dirs = [Direction::HostToPeer, Direction::PeerToHost];
+    let res = tunsim::net::pipe::bench_tcp(bytes, runs, framing, &dirs, |r| {
+        println!(
+            "  {:<32} driver {:>8.1} Mbit/s   pipe {:>8.1} Mbit/s   ratio {:.2}   retransmissions {} (after a timeout {}), pipe {}",
+            name(r.dir),
+            mbit(r.tunnel_bps),
+            mbit(r.pipe_bps),
+            r.ratio(),
+            r.tunnel_rtx,
+            r.tunnel_timeouts,
+            r.pipe_rtx
+        );
+    });
+    let runs = match res {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tunsim bench-tcp: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let med = |mut v: Vec<f64>| -> (f64, f64, f64) {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        let m = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        (m, v[0], v[n - 1])
+    };
+    let mut ok = true;
+    println!(
+        "summary (median, min..max over {} rounds):",
+        runs.len() / dirs.len()
+    );
+    for d in dirs {
+        let rs: Vec<_> = runs.iter().filter(|r| r.dir == d).collect();
+        let (t, tl, th) = med(rs.iter().map(|r| mbit(r.tunnel_bps)).collect());
+        let (p, pl, ph) = med(rs.iter().map(|r| mbit(r.pipe_bps)).collect());
+        let (q, ql, qh) = med(rs.iter().map(|r| r.ratio()).collect());
+        let stalls: usize = rs.iter().map(|r| r.tunnel_timeouts).sum();
+        let rtx: usize = rs.iter().map(|r| r.tunnel_rtx).sum();
+        println!(
+            "  {:<32} driver {t:.1} Mbit/s ({tl:.1}..{th:.1})   pipe {p:.1} Mbit/s ({pl:.1}..{ph:.1})   ratio {q:.2} ({ql:.2}..{qh:.2})   target >= 0.80: {}   stalls {stalls}, retransmissions {rtx}",
+            name(d),
+            if q >= 0.8 { "met" } else { "missed" }
+        );
+        ok &= stalls == 0;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

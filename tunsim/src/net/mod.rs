@@ -8,4 +8,5 @@ pub mod bridge;
 pub mod demo;
 pub mod pcap;
 pub mod peer;
+pub mod pipe;
 pub mod stack;
