@@ -18,7 +18,7 @@
 //! | context | [`current_kernel_ref`], [`KernelRef`], [`Kernel`], [`ContextGuard`] |
 //! | processes | [`curproc`], [`proc_lookup`], [`pgrp_session`], [`pgrp_members`], [`psignal`], [`signal_pending`] |
 //! | sleep | [`tsleep`], [`wakeup`] |
-//! | netisr | [`netisr_queue`], [`Netisr`] |
+//! | netisr | [`netisr_queue`], [`in_kernel`], [`Netisr`] |
 //! | devfs | [`devfs_publish`], [`devfs_node`], [`devfs_foreach`], [`devfs_remove`], [`NodeOps`], [`NodeEntry`], [`File`], [`Devfs`] |
 //! | ifnet | [`ifnet_attach`], [`ifnet_detach`], [`IfHost`], [`ifioctl`] |
 //! | bpf | [`bpf_new`], [`BpfIf`] |
@@ -148,7 +148,15 @@ pub fn wakeup(ident: usize) -> usize {
 
 /// Hands a packet to protocol `num`'s queue in the current kernel.
 pub fn netisr_queue(num: u32, pkt: Box<dyn Any + Send>) -> Result {
-    host::entry::netisr_queue(num, pkt)
+    host::kernel::with_current_or(|c| match c {
+        Some(c) => c.kernel.0.netisr.queue(num, pkt),
+        None => Err(crate::error::code::ENXIO),
+    })
+}
+
+/// Whether the calling thread is inside a kernel.
+pub fn in_kernel() -> bool {
+    host::kernel::with_current(|_| ()).is_some()
 }
 
 // ---- devfs

@@ -38,7 +38,7 @@ pub fn netisr_name(num: u32) -> Option<&'static str> {
 /// `EINVAL` for a number out of range, `ENOBUFS` if the queue is full, `ENXIO` outside a
 /// kernel context; in every case the packet is consumed (freed on failure).
 pub fn netisr_queue(num: u32, m: MbufBox) -> Result {
-    if door::current_kernel_ref().upgrade().is_none() {
+    if !door::in_kernel() {
         return Err(code::ENXIO);
     }
     if num >= NETISR_MAX {

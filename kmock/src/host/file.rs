@@ -22,7 +22,7 @@ use std::vec::Vec;
 
 use super::devfs::NodeEntry;
 use super::event::Event;
-use super::kernel::{with_current, ContextGuard, Kernel, KernelRef};
+use super::kernel::{ContextGuard, Kernel, KernelRef};
 use super::sync::lock;
 use crate::bsd::cred::Ucred;
 use crate::bsd::ioccom::{data_i32, FIONBIO, IOCPARM_LEN};
@@ -151,11 +151,12 @@ impl File {
 
     /// Enters the file's kernel as its process, unless the caller is already inside it.
     pub(crate) fn ctx(&self) -> Result<Option<ContextGuard>> {
+        // Inside already (the per-call case of a process's thread): no upgrade, no clone.
+        if self.kernel.is_current() {
+            return Ok(None);
+        }
         let k = self.kernel.upgrade().ok_or(code::ENXIO)?;
-        Ok(match with_current(|c| c.kernel.id()) {
-            Some(id) if id == k.id() => None,
-            _ => Some(k.enter(self.pid)),
-        })
+        Ok(Some(k.enter(self.pid)))
     }
 
     /// Takes a reference for a call on the file (`fhold`); `ENXIO` (`EBADF`-like) once

@@ -79,11 +79,16 @@ impl KernelRef {
 
     /// Enters the kernel as `pid` unless the calling thread is already inside it.
     pub(crate) fn enter_if_outside(&self, pid: i32) -> Option<ContextGuard> {
-        match (current(), self.upgrade()) {
-            (Some(c), Some(k)) if c.kernel.id() == k.id() => None,
-            (None, Some(k)) => Some(k.enter(pid)),
-            _ => None,
+        // Checked without cloning the context or upgrading: the per-packet case.
+        if with_current(|_| ()).is_some() {
+            return None;
         }
+        self.upgrade().map(|k| k.enter(pid))
+    }
+
+    /// Whether the calling thread is inside this kernel (no reference count is touched).
+    pub(crate) fn is_current(&self) -> bool {
+        with_current(|c| core::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&c.kernel.0))).unwrap_or(false)
     }
 
     /// Records an event in this kernel.

@@ -8,7 +8,7 @@
 
 use core::any::Any;
 use std::boxed::Box;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::platform::Mutex;
@@ -29,66 +29,81 @@ pub const NETISR_MAX: u32 = 32;
 /// `ifqmaxlen` of a netisr queue: packets beyond it are dropped with `ENOBUFS`.
 pub const NETISR_QLEN: usize = 4096;
 
-/// The netisr queues of one kernel.
+/// One protocol's input: its queue, or the handler that takes its packets at once.
+#[derive(Default)]
+struct Proto {
+    q: VecDeque<Packet>,
+    handler: Option<AnyHandler>,
+}
+
+/// The netisr queues of one kernel: one lock, protocols indexed by number.
 pub struct Netisr {
-    queues: Mutex<BTreeMap<u32, VecDeque<Packet>>>,
-    handlers: Mutex<BTreeMap<u32, AnyHandler>>,
+    protos: Mutex<Vec<Proto>>,
 }
 
 impl Netisr {
     pub(crate) fn new() -> Self {
         Netisr {
-            queues: Mutex::new(BTreeMap::new()),
-            handlers: Mutex::new(BTreeMap::new()),
+            protos: Mutex::new((0..NETISR_MAX).map(|_| Proto::default()).collect()),
         }
     }
 
     /// Packets waiting on queue `num`.
     pub fn len(&self, num: u32) -> usize {
-        lock(&self.queues).get(&num).map_or(0, |q| q.len())
+        lock(&self.protos)
+            .get(num as usize)
+            .map_or(0, |p| p.q.len())
     }
 
     /// Whether every queue is empty.
     pub fn is_empty(&self) -> bool {
-        lock(&self.queues).values().all(|q| q.is_empty())
+        lock(&self.protos).iter().all(|p| p.q.is_empty())
     }
 
     /// Takes the oldest packet of queue `num`, type-erased.
     pub fn dequeue_any(&self, num: u32) -> Option<Packet> {
-        lock(&self.queues).get_mut(&num)?.pop_front()
+        lock(&self.protos).get_mut(num as usize)?.q.pop_front()
     }
 
     /// Takes every queued packet, by queue number then age, type-erased.
     pub fn drain_any(&self) -> Vec<(u32, Packet)> {
         let mut out = Vec::new();
-        for (num, q) in lock(&self.queues).iter_mut() {
-            out.extend(q.drain(..).map(|m| (*num, m)));
+        for (num, p) in lock(&self.protos).iter_mut().enumerate() {
+            out.extend(p.q.drain(..).map(|m| (num as u32, m)));
         }
         out
     }
 
     /// Installs a handler for queue `num`: later packets go to it instead of the queue.
     pub fn set_handler_any(&self, num: u32, h: AnyHandler) {
-        lock(&self.handlers).insert(num, h);
+        if let Some(p) = lock(&self.protos).get_mut(num as usize) {
+            p.handler = Some(h);
+        }
     }
 
     /// Removes queue `num`'s handler.
     pub fn clear_handler(&self, num: u32) {
-        lock(&self.handlers).remove(&num);
+        if let Some(p) = lock(&self.protos).get_mut(num as usize) {
+            p.handler = None;
+        }
     }
 
+    /// Queues `pkt` on protocol `num` (< [`NETISR_MAX`]), or hands it to its handler
+    /// (called with the lock released); `ENOBUFS` when the queue is full.
     pub(crate) fn queue(&self, num: u32, pkt: Packet) -> Result {
-        let h = lock(&self.handlers).get(&num).cloned();
-        if let Some(h) = h {
+        let mut ps = lock(&self.protos);
+        let Some(p) = ps.get_mut(num as usize) else {
+            return Err(crate::error::code::EINVAL);
+        };
+        if let Some(h) = p.handler.clone() {
+            drop(ps);
             h(pkt);
             return Ok(());
         }
-        let mut qs = lock(&self.queues);
-        let q = qs.entry(num).or_default();
-        if q.len() >= NETISR_QLEN {
+        if p.q.len() >= NETISR_QLEN {
             return Err(ENOBUFS);
         }
-        q.push_back(pkt);
+        p.q.push_back(pkt);
         Ok(())
     }
 }
