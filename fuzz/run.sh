@@ -7,7 +7,9 @@
 #
 # Environment: FUZZ_TIME (seconds, default 60), FUZZ_TARGET (tun_ops), FUZZ_SANITIZER
 # (none; `address` needs a nightly-capable rustc, which RUSTC_BOOTSTRAP=1 provides),
-# FUZZ_FLAGS (extra libFuzzer flags, default -max_len=4096), CARGO.
+# FUZZ_FLAGS (extra libFuzzer flags, default -max_len=4096 -rss_limit_mb=8192: each
+# iteration loads the driver into a new kernel, and kmock::module::load keeps ~0.7 KB of
+# every load, so the default 2 GB limit ends a run after about 3 million executions), CARGO.
 # New inputs go to fuzz/corpus/TARGET (kept between runs, not committed); fuzz/seeds is
 # read as a second corpus. A crash is saved in fuzz/artifacts/TARGET and fails the run.
 set -euo pipefail
@@ -17,7 +19,7 @@ CARGO=${CARGO:-cargo}
 time=${FUZZ_TIME:-60}
 target=${FUZZ_TARGET:-tun_ops}
 san=${FUZZ_SANITIZER:-none}
-flags=${FUZZ_FLAGS:--max_len=4096}
+flags=${FUZZ_FLAGS:--max_len=4096 -rss_limit_mb=8192}
 export RUSTC_BOOTSTRAP=1
 if ! "$CARGO" fuzz --version >/dev/null 2>&1; then
   echo "fuzz: cargo-fuzz is missing; installing it (cargo install cargo-fuzz)"

@@ -17,8 +17,8 @@
 //! - [`World::check`] is the invariant check: for every unit, `TUN_READY` iff a descriptor
 //!   is open (and `TUN_INITED` always), never `TUN_LMODE` and `TUN_IFHEAD` together, the send
 //!   queue within its `maxlen` (and empty when closed), `tun_pid` 0 when closed, no knote left
-//!   on a closed unit, every job asleep on an open unit, and every live mbuf on a send queue
-//!   once netisr is drained. [`World::finish`] interrupts the jobs, closes everything, and
+//!   on a closed unit, every job asleep on an open unit (and no other thread asleep), and
+//!   every live mbuf on a send queue once netisr is drained. [`World::finish`] interrupts the jobs, closes everything, and
 //!   requires zero live mbufs before and after unloading the driver.
 //! - [`Op::scenario_lines`] gives an operation's scenario form, or `None` when the language
 //!   cannot express it; [`scenario`] renders a whole sequence.
@@ -917,6 +917,11 @@ pub struct Tally {
     pub performed: usize,
     /// Reads that slept and became jobs.
     pub jobs: usize,
+    /// mbufs allocated in the run (set by [`World::finish`]).
+    pub mbufs: u64,
+    /// Allocations of any kind counted by the kernel's failure plan (set by
+    /// [`World::finish`]).
+    pub allocs: u64,
 }
 
 /// A kernel with if_tun loaded, its processes and descriptors, running [`Op`]s.
@@ -1449,6 +1454,13 @@ impl World {
                 return Err(format!("job {} sleeps on closed {}", i + 1, j.dev));
             }
         }
+        let asleep = self.jobs.iter().filter(|j| !j.done).count();
+        if self.k.sleepers().len() != asleep {
+            return Err(format!(
+                "{} thread(s) asleep but {asleep} job(s) not done",
+                self.k.sleepers().len()
+            ));
+        }
         let live = self.k.mbufs().live();
         if live != queued {
             return Err(format!(
@@ -1499,6 +1511,8 @@ impl World {
                 self.k.mbufs().live()
             ));
         }
+        self.tally.mbufs = self.k.mbufs().stats().allocated;
+        self.tally.allocs = self.k.alloc_count();
         self.k.clear_alloc_faults();
         self.k.mbufs().set_failalloc(None);
         self.knotes.clear();

@@ -72,6 +72,15 @@ proptest! {
         prop_assert!(end.ends_with(" leaked=0"), "{}\n{}", text, out);
         prop_assert!(!out.contains("leak:"), "{}\n{}", text, out);
     }
+
+    #[test]
+    fn a_run_is_deterministic(ops in prop::collection::vec(op(), 1..=64)) {
+        // libFuzzer needs the same input to take the same path: same counts, same
+        // allocations, whatever the OS does with the reader threads.
+        let a = fuzzops::run(&ops);
+        let b = fuzzops::run(&ops);
+        prop_assert_eq!(a, b);
+    }
 }
 
 #[test]
