@@ -65,3 +65,6 @@ modules:
 modules-clean:
 	rm -rf kbuild if_tun.ko if_tun.o if_tun.mod if_tun.mod.c if_tun.mod.o modules.order \
 		Module.symvers .*.cmd kmock/linux/*.o kmock/linux/.*.cmd kmock/linux/*.d
+
+# make fuzz (docs/reliability.md); included last so that `all` stays the default goal.
+include fuzz/fuzz.mk

@@ -8,7 +8,7 @@
 //! unloads it (DragonFly's tun cannot be unloaded; its module type then simply keeps its
 //! registrations alive).
 
-use crate::door::{Kernel, KernelRef};
+use crate::door::Kernel;
 use crate::error::Result;
 
 /// What `module!` records about a module.
@@ -24,10 +24,10 @@ pub struct ModuleInfo {
     pub license: &'static str,
 }
 
-/// `THIS_MODULE`: handed to [`Module::init`].
+/// `THIS_MODULE`: handed to [`Module::init`]. One per module (its metadata), shared by
+/// every kernel that loads it, as a module's structure is one per module image.
 pub struct ThisModule {
     info: ModuleInfo,
-    kernel: KernelRef,
 }
 
 impl ThisModule {
@@ -35,11 +35,20 @@ impl ThisModule {
     pub fn info(&self) -> &ModuleInfo {
         &self.info
     }
+}
 
-    /// The kernel that loaded the module, while it exists.
-    pub fn kernel(&self) -> Option<Kernel> {
-        self.kernel.upgrade()
+/// The `THIS_MODULE` of each module loaded so far: made once per module (by its metadata)
+/// and kept for the program's life, so that loading a module again allocates nothing.
+fn this_module(info: ModuleInfo) -> &'static ThisModule {
+    static MODULES: std::sync::Mutex<std::vec::Vec<&'static ThisModule>> =
+        std::sync::Mutex::new(std::vec::Vec::new());
+    let mut all = MODULES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = all.iter().find(|t| t.info == info) {
+        return t;
     }
+    let t: &'static ThisModule = std::boxed::Box::leak(std::boxed::Box::new(ThisModule { info }));
+    all.push(t);
+    t
 }
 
 /// A loadable module.
@@ -59,6 +68,7 @@ pub struct LoadedModule<M: Module> {
     /// `Some` until the module unloads (in `drop`).
     module: Option<M>,
     info: ModuleInfo,
+    this: &'static ThisModule,
     kernel: Kernel,
 }
 
@@ -84,20 +94,21 @@ impl<M: Module> LoadedModule<M> {
     pub fn info(&self) -> &ModuleInfo {
         &self.info
     }
+
+    /// The `THIS_MODULE` its `init` was given.
+    pub fn this(&self) -> &'static ThisModule {
+        self.this
+    }
 }
 
 /// Loads module `M` into `kernel` (as the kernel itself, pid 0).
 pub fn load<M: ModuleMeta>(kernel: &Kernel) -> Result<LoadedModule<M>> {
-    // `THIS_MODULE` lives as long as the program, as a kernel's module structure does
-    // while the module is loaded.
-    let this: &'static ThisModule = std::boxed::Box::leak(std::boxed::Box::new(ThisModule {
-        info: M::INFO,
-        kernel: kernel.downgrade(),
-    }));
+    let this = this_module(M::INFO);
     let module = crate::door::module_init(kernel, || M::init(this))?;
     Ok(LoadedModule {
         module: Some(module),
         info: M::INFO,
+        this,
         kernel: kernel.clone(),
     })
 }

@@ -85,3 +85,32 @@ fn nothing_fails_outside_a_kernel() {
     assert!(KBox::new(5u8, GFP_KERNEL).is_ok());
     assert_eq!(k.alloc_failures(), 0);
 }
+
+#[test]
+fn loading_a_module_again_keeps_no_kernel_alive() {
+    struct M;
+    impl kmock::module::Module for M {
+        fn init(_m: &'static kmock::module::ThisModule) -> kmock::Result<Self> {
+            Ok(M)
+        }
+    }
+    kmock::module! {
+        type: M,
+        name: "m",
+        author: "a",
+        description: "d",
+        license: "Dual BSD/GPL",
+    }
+    let first = {
+        let k = Kernel::new();
+        let m = kmock::module::load::<M>(&k).unwrap();
+        let weak = k.downgrade();
+        drop(m);
+        drop(k);
+        // THIS_MODULE holds no reference to the kernel: it is gone.
+        assert!(weak.upgrade().is_none());
+        std::ptr::addr_of!(*kmock::module::load::<M>(&Kernel::new()).unwrap().this()) as usize
+    };
+    let again = std::ptr::addr_of!(*kmock::module::load::<M>(&Kernel::new()).unwrap().this()) as usize;
+    assert_eq!(first, again, "one THIS_MODULE per module, made once");
+}
