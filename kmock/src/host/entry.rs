@@ -15,7 +15,7 @@ use super::ifnet::{IfHost, IfSlot};
 use super::kernel::{current, current_kernel, with_current, KernelRef};
 use super::netisr::{Packet, NETISR_MAX};
 use super::proc::{Proc, ProcInfo};
-use super::sleepq::{Sleeper, Turn};
+use super::sleepq::{parker, SleepQueues, Sleeper, Turn};
 use super::sync::lock;
 use super::sysctl::SysctlInt;
 use crate::bsd::cred::Ucred;
@@ -178,38 +178,28 @@ pub fn tsleep<L>(ident: usize, catch: bool, wmesg: &'static str, interlock: L) -
             return Err(if restart { ERESTART } else { code::EINTR });
         }
     }
-    st.sleepers.push(Sleeper {
-        tid: ctx.tid,
-        pid: ctx.pid,
-        ident,
-        wmesg,
-        woken: false,
-        signal: None,
-        catch,
-    });
+    st.push(ctx.tid, ctx.pid, ident, wmesg, catch);
     k.emit(|| Event::Sleep { ident, wmesg });
     drop(interlock);
-    q.cv.notify_all();
+    let me = parker();
     if st.turn_taking {
         // Hand the turn back to the runner and wait until it resumes this thread.
-        st.turn = Turn::Runner;
-        q.cv.notify_all();
+        st.hand_turn_back(ctx.tid);
         while st.turn != Turn::Thread(ctx.tid) {
-            st = q.wait(st);
+            st = SleepQueues::wait(&me, st);
         }
     } else {
+        // Whoever waits for this thread to sleep (`kthread_spawn` in thread mode).
+        st.notify_watcher(ctx.tid);
         loop {
-            let s = st.sleepers.iter().find(|s| s.tid == ctx.tid);
-            match s {
+            match st.sleepers.get(&ctx.tid) {
                 Some(s) if s.woken || s.signal.is_some() => break,
                 None => break,
-                _ => st = q.wait(st),
+                _ => st = SleepQueues::wait(&me, st),
             }
         }
     }
-    let pos = st.sleepers.iter().position(|s| s.tid == ctx.tid);
-    let me = pos.map(|p| st.sleepers.remove(p));
-    match me {
+    match st.remove(ctx.tid) {
         Some(Sleeper {
             woken: false,
             signal: Some(restart),
@@ -225,19 +215,9 @@ pub fn wakeup(ident: usize) -> usize {
     let Some(k) = current_kernel() else {
         return 0;
     };
-    let q = &k.0.sleepq;
-    let mut st = q.lock();
-    let mut n = 0;
-    for s in st
-        .sleepers
-        .iter_mut()
-        .filter(|s| s.ident == ident && !s.woken && s.signal.is_none())
-    {
-        s.woken = true;
-        n += 1;
-    }
+    let mut st = k.0.sleepq.lock();
+    let n = st.wakeup(ident);
     k.emit(|| Event::Wakeup { ident, woken: n });
     drop(st);
-    q.cv.notify_all();
     n
 }

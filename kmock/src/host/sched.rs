@@ -15,7 +15,8 @@ use std::thread::JoinHandle;
 use std::vec::Vec;
 
 use super::kernel::{new_tid, Kernel};
-use super::sleepq::Turn;
+pub use super::sleepq::SchedStats;
+use super::sleepq::{SleepQueues, Turn};
 use crate::error::{code, Result};
 
 /// A kernel thread started with [`Kernel::kthread_spawn`].
@@ -62,18 +63,18 @@ impl Kernel {
         let k = self.clone();
         let r2 = result.clone();
         {
+            // Watch the thread from before it starts, so that its handoff always notifies.
             let mut st = self.0.sleepq.lock();
             st.turn = Turn::Thread(tid);
+            st.watch(tid);
         }
         let join = std::thread::spawn(move || {
             let _ctx = k.enter_as(pid, tid);
             let v = f();
             *r2.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
             let mut st = k.0.sleepq.lock();
-            st.finished.push(tid);
-            st.turn = Turn::Runner;
-            drop(st);
-            k.0.sleepq.cv.notify_all();
+            st.finished.insert(tid);
+            st.hand_turn_back(tid);
         });
         let mut th = Kthread {
             tid,
@@ -84,13 +85,14 @@ impl Kernel {
         (th, state)
     }
 
+    /// Waits (on the calling thread's own parker) until `th` has slept or finished.
     fn wait_turn<T>(&self, th: &mut Kthread<T>) -> KthreadState<T> {
-        let q = &self.0.sleepq;
-        let mut st = q.lock();
+        let mut st = self.0.sleepq.lock();
+        let me = st.watch(th.tid);
         loop {
             if st.turn == Turn::Runner || !st.turn_taking || st.finished.contains(&th.tid) {
-                if let Some(p) = st.finished.iter().position(|t| *t == th.tid) {
-                    st.finished.remove(p);
+                if st.finished.remove(&th.tid) {
+                    st.unwatch(th.tid);
                     drop(st);
                     if let Some(j) = th.join.take() {
                         let _ = j.join();
@@ -101,39 +103,50 @@ impl Kernel {
                         None => KthreadState::Sleeping,
                     };
                 }
-                if st.sleepers.iter().any(|s| s.tid == th.tid) {
+                if st.sleepers.contains_key(&th.tid) {
+                    st.unwatch(th.tid);
                     return KthreadState::Sleeping;
                 }
             }
-            st = q.wait(st);
+            st = SleepQueues::wait(&me, st);
         }
     }
 
     /// Whether kernel thread `tid` is asleep and has been woken or signalled (so resuming
     /// it makes progress).
     pub fn kthread_runnable(&self, tid: u64) -> bool {
-        self.0
-            .sleepq
-            .lock()
-            .sleepers
-            .iter()
-            .any(|s| s.tid == tid && (s.woken || s.signal.is_some()))
+        self.0.sleepq.lock().runnable(tid)
+    }
+
+    /// The smallest id ≥ `from` of a sleeping kernel thread that has been woken or
+    /// signalled: what a runner resuming woken threads in order (oldest first, as thread
+    /// ids grow with each spawn) runs next, without looking at the others.
+    pub fn kthread_next_runnable(&self, from: u64) -> Option<u64> {
+        self.0.sleepq.lock().next_runnable(from)
+    }
+
+    /// Counts of the scheduling work done in this kernel so far (notifications, sleeper
+    /// records examined, sleeps, turn handoffs).
+    pub fn sched_stats(&self) -> SchedStats {
+        self.0.sleepq.lock().stats
     }
 
     /// Whether kernel thread `tid` is asleep.
     pub fn kthread_sleeping(&self, tid: u64) -> bool {
-        self.0.sleepq.lock().sleepers.iter().any(|s| s.tid == tid)
+        self.0.sleepq.lock().sleepers.contains_key(&tid)
     }
 
     /// The wait channels and messages of every sleeping thread, in sleep order.
     pub fn sleepers(&self) -> Vec<(u64, usize, &'static str)> {
-        self.0
-            .sleepq
-            .lock()
+        let st = self.0.sleepq.lock();
+        let mut v: Vec<(u64, u64, usize, &'static str)> = st
             .sleepers
             .iter()
-            .map(|s| (s.tid, s.ident, s.wmesg))
-            .collect()
+            .map(|(tid, s)| (s.seq, *tid, s.ident, s.wmesg))
+            .collect();
+        drop(st);
+        v.sort_unstable_by_key(|s| s.0);
+        v.into_iter().map(|(_, t, i, w)| (t, i, w)).collect()
     }
 
     /// Gives the turn to sleeping kernel thread `th` and waits until it finishes or sleeps
@@ -141,12 +154,12 @@ impl Kernel {
     pub fn kthread_resume<T>(&self, th: &mut Kthread<T>) -> Result<KthreadState<T>> {
         {
             let mut st = self.0.sleepq.lock();
-            if !st.sleepers.iter().any(|s| s.tid == th.tid) {
+            if !st.sleepers.contains_key(&th.tid) {
                 return Err(code::EINVAL);
             }
-            st.turn = Turn::Thread(th.tid);
+            st.watch(th.tid);
+            st.hand_turn_to(th.tid);
         }
-        self.0.sleepq.cv.notify_all();
         Ok(self.wait_turn(th))
     }
 
@@ -210,5 +223,104 @@ mod tests {
         k.set_turn_taking(true);
         let (_th, st) = k.kthread_spawn(1, || 42);
         assert_eq!(st, KthreadState::Done(42));
+    }
+
+    #[test]
+    fn a_wakeup_notifies_only_its_own_sleepers() {
+        // Thread mode: 8 threads asleep on one channel, 1 on another.
+        let k = Kernel::new();
+        k.proc_set(1, 1, 1, 0).unwrap();
+        let (a, b) = (Arc::new(0u8), Arc::new(0u8));
+        let mut hs = Vec::new();
+        for i in 0..9 {
+            let (k2, c) = (k.clone(), if i < 8 { a.clone() } else { b.clone() });
+            hs.push(std::thread::spawn(move || {
+                let _ctx = k2.enter(1);
+                tsleep(&*c, 0, "t", 0, ())
+            }));
+        }
+        while k.sleepers().len() < 9 {
+            std::thread::yield_now();
+        }
+        let before = k.sched_stats();
+        {
+            let _ctx = k.enter(1);
+            assert_eq!(wakeup(&*b), 1);
+        }
+        let after = k.sched_stats();
+        assert_eq!(after.notifications - before.notifications, 1);
+        assert_eq!(after.sleepers_examined - before.sleepers_examined, 1);
+        hs.pop().unwrap().join().unwrap().unwrap();
+        assert_eq!(k.sleepers().len(), 8);
+        {
+            let _ctx = k.enter(1);
+            assert_eq!(wakeup(&*a), 8);
+        }
+        for h in hs {
+            h.join().unwrap().unwrap();
+        }
+        assert!(k.sleepers().is_empty());
+    }
+
+    #[test]
+    fn resuming_one_of_many_turn_taking_sleepers_notifies_two_threads() {
+        let k = Kernel::new();
+        k.proc_set(1, 1, 1, 0).unwrap();
+        k.set_turn_taking(true);
+        let chan = Arc::new(0u32);
+        let mut ths = Vec::new();
+        for _ in 0..20 {
+            let c = chan.clone();
+            let (th, st) = k.kthread_spawn(1, move || tsleep(&*c, PCATCH, "t", 0, ()));
+            assert_eq!(st, KthreadState::Sleeping);
+            ths.push(th);
+        }
+        let s0 = k.sched_stats();
+        {
+            let _ctx = k.enter(1);
+            assert_eq!(wakeup(&*chan), 20);
+        }
+        // In turn-taking mode a wakeup notifies nobody: the runner picks who runs.
+        assert_eq!(k.sched_stats().notifications, s0.notifications);
+        assert_eq!(k.kthread_next_runnable(0), Some(ths[0].tid()));
+        assert_eq!(k.kthread_next_runnable(ths[3].tid()), Some(ths[3].tid()));
+        let s1 = k.sched_stats();
+        let last = ths.last_mut().unwrap();
+        assert_eq!(k.kthread_resume(last).unwrap(), KthreadState::Done(Ok(())));
+        let s2 = k.sched_stats();
+        // The handoff to the thread and back to the runner.
+        assert_eq!(s2.notifications - s1.notifications, 2);
+        assert_eq!(s2.handoffs - s1.handoffs, 2);
+        for th in &mut ths[..19] {
+            assert_eq!(k.kthread_resume(th).unwrap(), KthreadState::Done(Ok(())));
+        }
+        assert_eq!(k.kthread_next_runnable(0), None);
+    }
+
+    #[test]
+    fn sleepers_are_listed_in_sleep_order() {
+        let k = Kernel::new();
+        k.proc_set(1, 1, 1, 0).unwrap();
+        k.set_turn_taking(true);
+        let mut ths = Vec::new();
+        for i in 0..5usize {
+            let (th, _) = k.kthread_spawn(1, move || {
+                let x = i;
+                tsleep(&x, PCATCH, "t", 0, ())
+            });
+            ths.push(th);
+        }
+        // Signalled and resumed out of order: the list keeps the order of the sleeps.
+        k.kthread_interrupt(ths[2].tid(), false).unwrap();
+        assert!(k.kthread_runnable(ths[2].tid()));
+        assert!(k.kthread_resume(&mut ths[2]).is_ok());
+        let tids: Vec<u64> = k.sleepers().iter().map(|s| s.0).collect();
+        let want: Vec<u64> = [0, 1, 3, 4].iter().map(|&i| ths[i].tid()).collect();
+        assert_eq!(tids, want);
+        for i in [0, 1, 3, 4] {
+            k.kthread_interrupt(ths[i].tid(), false).unwrap();
+            let _ = k.kthread_resume(&mut ths[i]);
+        }
+        assert!(k.sleepers().is_empty());
     }
 }
