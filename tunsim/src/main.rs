@@ -2,7 +2,7 @@
 //! `tunsim`: run tun scenarios against the Rust port of if_tun, or watch it carry real
 //! packets (`tunsim demo`, the default; `tunsim bridge`).
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -148,24 +148,35 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Run { files } => {
+            // Each transcript line goes out as it is made; the input is read line by line.
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
             for f in files {
-                let text = if f.as_os_str() == "-" {
-                    let mut s = String::new();
-                    if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-                        eprintln!("tunsim: stdin: {e}");
-                        return ExitCode::from(2);
-                    }
-                    s
+                let (name, r) = if f.as_os_str() == "-" {
+                    let r = tunsim::scenario::run_scenario_stream(
+                        std::io::stdin().lock(),
+                        &mut out,
+                        cli.trace,
+                    );
+                    ("stdin".to_string(), r)
                 } else {
-                    match std::fs::read_to_string(&f) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            eprintln!("tunsim: {}: {e}", f.display());
-                            return ExitCode::from(2);
-                        }
-                    }
+                    let r = std::fs::File::open(&f).and_then(|file| {
+                        tunsim::scenario::run_scenario_stream(
+                            std::io::BufReader::new(file),
+                            &mut out,
+                            cli.trace,
+                        )
+                    });
+                    (f.display().to_string(), r)
                 };
-                print!("{}", tunsim::scenario::run_scenario(&text, cli.trace));
+                if let Err(e) = r.and_then(|()| out.flush()) {
+                    let _ = out.flush();
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return ExitCode::FAILURE;
+                    }
+                    eprintln!("tunsim: {name}: {e}");
+                    return ExitCode::from(2);
+                }
             }
             ExitCode::SUCCESS
         }

@@ -48,3 +48,83 @@ pub fn tokenize(line: &str) -> Vec<&str> {
         .take(MAX_TOKENS)
         .collect()
 }
+
+/// Reads scenario input line by line, cutting it into exactly the pieces
+/// [`split_lines`] makes of the whole text (a piece ends after a `\n`, or after
+/// [`MAX_LINE`] bytes moved back to a UTF-8 boundary), while holding no more than one
+/// piece and one read-ahead of the input.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Where the unread part of `buf` starts.
+    start: usize,
+    /// How much of the unread part is known to hold no `\n`.
+    scanned: usize,
+    eof: bool,
+}
+
+impl<R: std::io::BufRead> LineReader<R> {
+    /// Reads from `inner`.
+    pub fn new(inner: R) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            scanned: 0,
+            eof: false,
+        }
+    }
+
+    /// The next piece, `None` at the end of the input. Input that is not UTF-8 fails with
+    /// `InvalidData` (as reading the whole text into a `String` would).
+    pub fn next_line(&mut self) -> std::io::Result<Option<&str>> {
+        let end = loop {
+            let avail = &self.buf[self.start..];
+            let window = &avail[..avail.len().min(MAX_LINE)];
+            if let Some(i) = window[self.scanned..].iter().position(|&b| b == b'\n') {
+                break self.scanned + i + 1;
+            }
+            self.scanned = window.len();
+            // No `\n` in the first MAX_LINE bytes: cut there once the byte after the cut is
+            // known (it may continue a character).
+            if avail.len() > MAX_LINE || (self.eof && avail.len() == MAX_LINE) {
+                let mut end = MAX_LINE;
+                while end > 0 && end < avail.len() && avail[end] & 0xc0 == 0x80 {
+                    end -= 1;
+                }
+                break end;
+            }
+            if self.eof {
+                if avail.is_empty() {
+                    return Ok(None);
+                }
+                break avail.len();
+            }
+            self.buf.drain(..self.start);
+            self.start = 0;
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                self.eof = true;
+            } else {
+                let n = chunk.len();
+                self.buf.extend_from_slice(chunk);
+                self.inner.consume(n);
+            }
+        };
+        let s = self.start;
+        self.start += end;
+        self.scanned = 0;
+        let piece = &self.buf[s..s + end];
+        if end == 0 {
+            return Err(not_utf8());
+        }
+        std::str::from_utf8(piece).map(Some).map_err(|_| not_utf8())
+    }
+}
+
+fn not_utf8() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "stream did not contain valid UTF-8",
+    )
+}

@@ -23,4 +23,4 @@ pub mod payload;
 pub mod status;
 pub mod transcript;
 
-pub use exec::{run_scenario, Sim};
+pub use exec::{run_scenario, run_scenario_stream, RunnerWork, Sim};

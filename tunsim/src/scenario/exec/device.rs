@@ -54,11 +54,8 @@ impl Sim {
     /// `close DEV`.
     pub(super) fn close(&mut self, dev: String) -> Result<Res, String> {
         let f = self.fd(&dev)?;
-        if let Some(j) = self
-            .jobs
-            .iter()
-            .position(|j| j.done.is_none() && j.dev == dev)
-        {
+        if let Some(j) = self.blocked.get(&dev).and_then(|s| s.first()) {
+            self.work.jobs_examined += 1;
             return Err(format!(
                 "job {} is blocked reading {dev}; interrupt it first",
                 j + 1
@@ -105,10 +102,14 @@ impl Sim {
         match st {
             KthreadState::Done(o) => Ok(Res::new(read_result(&o))),
             KthreadState::Sleeping => {
+                self.blocked
+                    .entry(dev.clone())
+                    .or_default()
+                    .insert(self.jobs.len());
                 self.jobs.push(Job {
                     dev,
                     th,
-                    done: None,
+                    done: false,
                 });
                 Ok(Res::new(format!("blocked (job {})", self.jobs.len())))
             }

@@ -20,7 +20,8 @@ mod interface;
 mod jobs;
 
 use crate::scenario::status::SoftcStatus;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
 use if_tun::{TunModule, TunSoftc};
@@ -45,6 +46,9 @@ pub struct Sim {
     cur: i32,
     fds: BTreeMap<String, Arc<File>>,
     jobs: Vec<Job>,
+    /// The unfinished jobs of each device (indexes into `jobs`).
+    blocked: BTreeMap<String, BTreeSet<usize>>,
+    work: RunnerWork,
     knotes: Vec<KnoteRec>,
     leaks: Leaks,
     trace: bool,
@@ -67,6 +71,8 @@ impl Sim {
             cur: 100,
             fds: BTreeMap::new(),
             jobs: Vec::new(),
+            blocked: BTreeMap::new(),
+            work: RunnerWork::default(),
             knotes: Vec::new(),
             leaks: Leaks::default(),
             trace,
@@ -82,6 +88,18 @@ impl Sim {
     /// Takes what has been printed so far.
     pub fn take_output(&mut self) -> String {
         std::mem::take(&mut self.out)
+    }
+
+    /// Writes what has been printed so far to `w` and forgets it.
+    pub fn write_output(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        let r = w.write_all(self.out.as_bytes());
+        self.out.clear();
+        r
+    }
+
+    /// How much looking at jobs the runner has done so far.
+    pub fn work(&self) -> RunnerWork {
+        self.work
     }
 
     fn line(&mut self, s: impl AsRef<str>) {
@@ -149,7 +167,7 @@ impl Sim {
     /// Prints the `end:` lines (§3) and winds down the jobs still asleep.
     pub fn finish(&mut self) {
         for (i, j) in self.jobs.iter().enumerate() {
-            if j.done.is_none() {
+            if !j.done {
                 let l = format!("end: job {} still blocked reading {}", i + 1, j.dev);
                 self.out.push_str(&l);
                 self.out.push('\n');
@@ -165,7 +183,7 @@ impl Sim {
         ));
         // Let sleeping readers return (silently) so their threads end.
         self.k.record_events(false);
-        for j in self.jobs.iter_mut().filter(|j| j.done.is_none()) {
+        for j in self.jobs.iter_mut().filter(|j| !j.done) {
             if self.k.kthread_interrupt(j.th.tid(), false).is_ok() {
                 let _ = self.k.kthread_resume(&mut j.th);
             }
@@ -257,12 +275,55 @@ impl Res {
     }
 }
 
+/// Counts of the runner's work on jobs: [`Sim::work`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunnerWork {
+    /// Jobs looked at: each runnable job the kernel named after a command, and each job
+    /// an `interrupt` or `close` checked.
+    pub jobs_examined: u64,
+    /// Jobs resumed.
+    pub jobs_resumed: u64,
+}
+
 /// Runs a whole scenario text and returns its transcript.
 pub fn run_scenario(text: &str, trace: bool) -> String {
+    let mut out = Vec::new();
+    run_scenario_stream(text.as_bytes(), &mut out, trace)
+        .expect("a str is UTF-8 and a Vec takes every write");
+    String::from_utf8(out).expect("transcripts are UTF-8")
+}
+
+/// Runs the scenario read from `input`, line by line, writing its transcript to `out` as
+/// each line's part of it is made (nothing of either is kept beyond the line at hand).
+/// Fails on the first read or write error, or on input that is not UTF-8 (`InvalidData`;
+/// the transcript so far has been written), after winding down the jobs.
+pub fn run_scenario_stream(
+    input: impl BufRead,
+    out: &mut dyn Write,
+    trace: bool,
+) -> io::Result<()> {
+    run_scenario_counted(input, out, trace).map(|_| ())
+}
+
+/// As [`run_scenario_stream`], and returns the kernel's scheduling work and the runner's
+/// (for the tests that check both grow linearly with the scenario).
+pub fn run_scenario_counted(
+    input: impl BufRead,
+    out: &mut dyn Write,
+    trace: bool,
+) -> io::Result<(kmock::sched::SchedStats, RunnerWork)> {
     let mut sim = Sim::new(trace);
-    for l in crate::scenario::lexer::split_lines(text) {
-        sim.exec_line(l);
-    }
+    let mut lines = crate::scenario::lexer::LineReader::new(input);
+    let r = (|| {
+        while let Some(l) = lines.next_line()? {
+            sim.exec_line(l);
+            sim.write_output(out)?;
+        }
+        Ok(())
+    })();
     sim.finish();
-    sim.take_output()
+    if r.is_ok() {
+        sim.write_output(out)?;
+    }
+    r.map(|()| (sim.kernel().sched_stats(), sim.work()))
 }
