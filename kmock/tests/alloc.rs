@@ -111,6 +111,7 @@ fn loading_a_module_again_keeps_no_kernel_alive() {
         assert!(weak.upgrade().is_none());
         std::ptr::addr_of!(*kmock::module::load::<M>(&Kernel::new()).unwrap().this()) as usize
     };
-    let again = std::ptr::addr_of!(*kmock::module::load::<M>(&Kernel::new()).unwrap().this()) as usize;
+    let again =
+        std::ptr::addr_of!(*kmock::module::load::<M>(&Kernel::new()).unwrap().this()) as usize;
     assert_eq!(first, again, "one THIS_MODULE per module, made once");
 }
