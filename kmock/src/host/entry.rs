@@ -185,12 +185,16 @@ pub fn tsleep<L>(ident: usize, catch: bool, wmesg: &'static str, interlock: L) -
     if st.turn_taking {
         // Hand the turn back to the runner and wait until it resumes this thread.
         st.hand_turn_back(ctx.tid);
+        SleepQueues::release(st);
+        st = q.lock();
         while st.turn != Turn::Thread(ctx.tid) {
             st = SleepQueues::wait(&me, st);
         }
     } else {
         // Whoever waits for this thread to sleep (`kthread_spawn` in thread mode).
         st.notify_watcher(ctx.tid);
+        SleepQueues::release(st);
+        st = q.lock();
         loop {
             match st.sleepers.get(&ctx.tid) {
                 Some(s) if s.woken || s.signal.is_some() => break,
@@ -218,6 +222,6 @@ pub fn wakeup(ident: usize) -> usize {
     let mut st = k.0.sleepq.lock();
     let n = st.wakeup(ident);
     k.emit(|| Event::Wakeup { ident, woken: n });
-    drop(st);
+    SleepQueues::release(st);
     n
 }

@@ -75,6 +75,7 @@ impl Kernel {
             let mut st = k.0.sleepq.lock();
             st.finished.insert(tid);
             st.hand_turn_back(tid);
+            SleepQueues::release(st);
         });
         let mut th = Kthread {
             tid,
@@ -159,6 +160,7 @@ impl Kernel {
             }
             st.watch(th.tid);
             st.hand_turn_to(th.tid);
+            SleepQueues::release(st);
         }
         Ok(self.wait_turn(th))
     }

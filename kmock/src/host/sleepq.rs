@@ -70,6 +70,8 @@ pub(crate) struct SleepState {
     /// Who waits for a thread to sleep or finish (`kthread_spawn`/`kthread_resume`): the
     /// thread id watched → the watcher's parker.
     watchers: HashMap<u64, Arc<Condvar>>,
+    /// Parkers to notify once the lock is released (see [`SleepQueues::release`]).
+    pending: Vec<Arc<Condvar>>,
     next_seq: u64,
     pub(crate) turn_taking: bool,
     pub(crate) turn: Turn,
@@ -149,10 +151,11 @@ impl SleepState {
         self.runnable.range(from..).next().copied()
     }
 
-    /// Notifies one thread's parker.
-    fn notify(stats: &mut SchedStats, cv: &Condvar) {
+    /// Notifies one thread's parker, once the lock is released: a thread notified under
+    /// the lock would wake only to block on it.
+    fn notify(stats: &mut SchedStats, pending: &mut Vec<Arc<Condvar>>, cv: &Arc<Condvar>) {
         stats.notifications += 1;
-        cv.notify_one();
+        pending.push(cv.clone());
     }
 
     /// Notifies the sleeping thread `tid` (in thread mode only: in turn-taking mode a
@@ -162,14 +165,14 @@ impl SleepState {
             return;
         }
         if let Some(s) = self.sleepers.get(&tid) {
-            Self::notify(&mut self.stats, &s.parker);
+            Self::notify(&mut self.stats, &mut self.pending, &s.parker);
         }
     }
 
     /// Notifies whoever waits for thread `tid` to sleep or finish.
     pub(crate) fn notify_watcher(&mut self, tid: u64) {
         if let Some(cv) = self.watchers.get(&tid) {
-            Self::notify(&mut self.stats, cv);
+            Self::notify(&mut self.stats, &mut self.pending, cv);
         }
     }
 
@@ -178,7 +181,7 @@ impl SleepState {
         self.turn = Turn::Thread(tid);
         self.stats.handoffs += 1;
         if let Some(s) = self.sleepers.get(&tid) {
-            Self::notify(&mut self.stats, &s.parker);
+            Self::notify(&mut self.stats, &mut self.pending, &s.parker);
         }
     }
 
@@ -244,6 +247,7 @@ impl SleepQueues {
                 waiting: BTreeMap::new(),
                 runnable: BTreeSet::new(),
                 watchers: HashMap::new(),
+                pending: Vec::new(),
                 next_seq: 0,
                 turn_taking: false,
                 turn: Turn::Runner,
@@ -255,6 +259,27 @@ impl SleepQueues {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, SleepState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Releases the lock, then sends the notifications decided under it.
+    pub(crate) fn release(mut g: MutexGuard<'_, SleepState>) {
+        match g.pending.len() {
+            0 => drop(g),
+            1 => {
+                let cv = g.pending.pop();
+                drop(g);
+                if let Some(cv) = cv {
+                    cv.notify_one();
+                }
+            }
+            _ => {
+                let v = std::mem::take(&mut g.pending);
+                drop(g);
+                for cv in v {
+                    cv.notify_one();
+                }
+            }
+        }
     }
 
     /// Waits on `parker` (the calling thread's own), releasing the lock meanwhile.
@@ -281,6 +306,7 @@ impl SleepQueues {
         for tid in tids {
             st.signal(tid, restart, false);
         }
+        Self::release(st);
     }
 
     /// A signal for one sleeping thread. Fails with `ESRCH` if it is not sleeping
@@ -292,6 +318,7 @@ impl SleepQueues {
             return Err(code::ESRCH);
         }
         st.signal(tid, restart, true);
+        Self::release(st);
         Ok(())
     }
 }
