@@ -3,7 +3,7 @@
 //! OS thread) or turn-taking mode ([`super::sched`]).
 //!
 //! Every thread waits on its own condition variable (its *parker*, one per OS thread), all
-//! of them under the one lock of [`SleepState`]. A `wakeup`, a signal or a turn handoff
+//! of them under the one lock of `SleepState`. A `wakeup`, a signal or a turn handoff
 //! notifies only the threads it concerns, so a thousand sleepers cost nothing to a wakeup
 //! of some other channel. The state is indexed so that no operation walks every sleeper:
 //! sleepers by thread id, the ones still waiting by (channel, sleep order), and the ones
