@@ -2,7 +2,7 @@
 # Wraps the cargo commands. `make check` is what CI runs (see .ci/run).
 CARGO ?= cargo
 
-.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean loom
+.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean loom diagrams
 
 include kernel/kernel.mk
 
@@ -65,6 +65,11 @@ modules:
 modules-clean:
 	rm -rf kbuild if_tun.ko if_tun.o if_tun.mod if_tun.mod.c if_tun.mod.o modules.order \
 		Module.symvers .*.cmd kmock/linux/*.o kmock/linux/.*.cmd kmock/linux/*.d
+
+# The diagrams of README and docs/porting-guide.md, from their Graphviz sources (needs dot;
+# tunsim's diagrams test fails when a source changed without its SVG).
+diagrams:
+	docs/diagrams/render.sh
 
 # make fuzz (docs/reliability.md); included last so that `all` stays the default goal.
 include fuzz/fuzz.mk
