@@ -34,7 +34,10 @@ fn every_svg_matches_its_source() {
         assert!(svg.contains("<svg"), "{}: not an SVG", svg_path.display());
         n += 1;
     }
-    assert!(n >= 4, "the four diagrams: write path, output path, tun_flags, crates");
+    assert!(
+        n >= 4,
+        "the four diagrams: write path, output path, tun_flags, crates"
+    );
 }
 
 #[test]
