@@ -614,15 +614,7 @@ impl Tunnel {
         dir: Direction,
         timeout: Duration,
     ) -> Result<Transfer, String> {
-        let new_sock = || {
-            let mut s = tcp::Socket::new(
-                tcp::SocketBuffer::new(vec![0; TCP_RX_BUF]),
-                tcp::SocketBuffer::new(vec![0; TCP_TX_BUF]),
-            );
-            s.set_ack_delay(None);
-            s.set_nagle_enabled(false);
-            s
-        };
+        let new_sock = new_tcp_socket;
         let mut server = new_sock();
         server
             .listen(TCP_PORT)
@@ -756,4 +748,17 @@ impl Tunnel {
         r.mbufs_live = self.host.shutdown();
         r
     }
+}
+
+/// A TCP socket as every transfer uses it (through the driver or over the bare pipe, so
+/// that the two compare like for like): the receive and send buffers of [`TCP_RX_BUF`] and
+/// [`TCP_TX_BUF`] bytes, no delayed ACK, no Nagle.
+pub(crate) fn new_tcp_socket() -> tcp::Socket<'static> {
+    let mut s = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; TCP_RX_BUF]),
+        tcp::SocketBuffer::new(vec![0; TCP_TX_BUF]),
+    );
+    s.set_ack_delay(None);
+    s.set_nagle_enabled(false);
+    s
 }

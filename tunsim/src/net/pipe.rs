@@ -13,11 +13,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint};
 use crate::net::peer::{Direction, Framing, TcpWatch, Transfer, Tunnel, TunnelConfig};
 use crate::net::stack::{smol_now, IpStack, TunAddrs};
 
-/// The receive buffer of each socket: the same as the tunnel's (`peer.rs`, `TCP_RX_BUF`:
-/// 65535, window scale 0).
-const TCP_RX_BUF: usize = 65535;
-/// The send buffer of each socket: the same as the tunnel's (`TCP_TX_BUF`).
-const TCP_TX_BUF: usize = 256 * 1024;
+// The sockets are the tunnel's own (`peer::new_tcp_socket`: the same buffers and options).
 const TCP_PORT: u16 = 5001;
 /// tun0's MTU (the tunnel reads it back from the interface: 1500).
 pub const PIPE_MTU: usize = 1500;
@@ -83,15 +79,7 @@ impl Pipe {
         dir: Direction,
         timeout: Duration,
     ) -> Result<Transfer, String> {
-        let new_sock = || {
-            let mut s = tcp::Socket::new(
-                tcp::SocketBuffer::new(vec![0; TCP_RX_BUF]),
-                tcp::SocketBuffer::new(vec![0; TCP_TX_BUF]),
-            );
-            s.set_ack_delay(None);
-            s.set_nagle_enabled(false);
-            s
-        };
+        let new_sock = super::peer::new_tcp_socket;
         let (cli_stack, srv_stack) = match dir {
             Direction::HostToPeer => (&mut self.host, &mut self.peer),
             Direction::PeerToHost => (&mut self.peer, &mut self.host),
