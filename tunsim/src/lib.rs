@@ -11,6 +11,8 @@
 //! - [`fuzzops`]: fuzzing operations — arbitrary bytes decoded into entry-point calls on
 //!   both sides, run with the softc invariants checked after each, and rendered as
 //!   scenarios (for the fuzz target, the proptest state machine and `tools/fuzz-diff`).
+//! - [`hostos`]: what the runner asks of the host OS (the futex hash its thousands of
+//!   sleeping jobs need on Linux 6.17 and later).
 //! - [`net`]: the real-packet tools — smoltcp stacks on both sides of the driver, pcap
 //!   captures, the Linux bridge and the demo.
 //!
@@ -18,6 +20,7 @@
 //! (`tunsim::peer`, `tunsim::stack`, …), their paths before the split.
 
 pub mod fuzzops;
+pub mod hostos;
 pub mod net;
 pub mod scenario;
 

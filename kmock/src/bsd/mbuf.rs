@@ -254,11 +254,8 @@ fn free_into(zone: &StdArc<MbufZone>, first: Box<Mbuf>) {
             m.tag.set_id(0);
             f.put(id, m);
         } else {
-            // Another zone's mbuf (a chain built across kernels): freed on its own, with
-            // this zone unlocked.
-            drop(f);
+            // Another zone's mbuf (a chain built across kernels): freed into its own.
             free_chain(m);
-            f = zone.freer();
         }
     }
 }

@@ -9,16 +9,23 @@
 //! warm-up the per-packet paths make no heap allocation. Storage dropped without coming
 //! back (the rare path: a queue of a dead kernel) is uncounted by [`MbufZone::uncount`].
 //!
+//! As DragonFly's objcache, the free list has two levels: each thread keeps a *magazine*
+//! of up to [`MAG_MAX`] free mbufs of the zone it last used, taken without any lock, and
+//! exchanges them with the zone's shared *depot* [`MAG_BATCH`] at a time, under the depot's
+//! lock. Numbers and the live count are atomics: an allocation costs three atomic
+//! additions (its number, the live count, the allocation-failure plan's count) and no lock.
+//!
 //! The zone stores the API's mbufs type-erased ([`MbufStorage`]); it never names them.
 
 use core::any::Any;
+use core::cell::RefCell;
 use core::panic::Location;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::boxed::Box;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::platform::{Mutex, MutexGuard};
+use crate::platform::Mutex;
 use std::vec::Vec;
 
 use super::event::{Event, EventSink};
@@ -29,9 +36,15 @@ use crate::bsd::param::MSIZE;
 /// The storage of a free mbuf, as the zone keeps it (the API's `Mbuf`, type-erased).
 pub type MbufStorage = Box<dyn Any + Send>;
 
-/// How many free mbufs a zone keeps for reuse; storage freed beyond that goes back to the
-/// heap.
+/// How many free mbufs a zone's depot keeps for reuse; storage freed beyond that goes back
+/// to the heap.
 pub const MBUF_CACHE_MAX: usize = 16384;
+
+/// How many free mbufs a thread's magazine holds at most.
+pub const MAG_MAX: usize = 64;
+
+/// How many free mbufs move between a magazine and its zone's depot at a time.
+pub const MAG_BATCH: usize = 32;
 
 /// mbuf accounting and the free list of one kernel.
 pub struct MbufZone {
@@ -41,19 +54,56 @@ pub struct MbufZone {
     failalloc: AtomicU32,
     track: AtomicBool,
     live_ids: Mutex<BTreeSet<u64>>,
-    st: Mutex<ZoneState>,
+    /// The next mbuf's number.
+    next_id: AtomicU64,
+    /// mbufs allocated and not yet freed.
+    live: AtomicUsize,
+    /// The kernel is gone: freed storage is not kept (it would keep the zone alive).
+    dead: AtomicBool,
+    /// The depot: free storage shared by all threads, most recently freed last (at most
+    /// [`MBUF_CACHE_MAX`]).
+    depot: Mutex<Vec<MbufStorage>>,
 }
 
-/// What the zone's lock protects: one lock per allocation and one per freed chain.
-struct ZoneState {
-    /// The next mbuf's number.
-    next_id: u64,
-    /// mbufs allocated and not yet freed.
-    live: usize,
-    /// Free storage, most recently freed last.
+/// A thread's magazine: free storage of one zone, used without a lock.
+///
+/// # Invariants
+///
+/// Every storage in `free` belongs to `zone`, and `free.len() <= MAG_MAX`; `free` is empty
+/// when `zone` is `None`.
+struct Magazine {
+    zone: Option<Arc<MbufZone>>,
     free: Vec<MbufStorage>,
-    /// The kernel is gone: freed storage is not kept (it would keep the zone alive).
-    dead: bool,
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static MAGAZINE: RefCell<Magazine> = const {
+        RefCell::new(Magazine { zone: None, free: Vec::new() })
+    };
+}
+
+#[cfg(loom)]
+crate::platform::thread_local! {
+    static MAGAZINE: RefCell<Magazine> = RefCell::new(Magazine { zone: None, free: Vec::new() });
+}
+
+impl Magazine {
+    /// Makes this the magazine of `zone`: the storage of the zone it held goes back to
+    /// that zone's depot first.
+    fn adopt(&mut self, zone: &Arc<MbufZone>) {
+        if let Some(old) = self.zone.take() {
+            old.to_depot(self.free.drain(..));
+        }
+        if self.free.capacity() < MAG_MAX {
+            self.free.reserve_exact(MAG_MAX - self.free.len());
+        }
+        self.zone = Some(zone.clone());
+    }
+
+    fn is_of(&self, zone: &MbufZone) -> bool {
+        self.zone.as_deref().is_some_and(|z| core::ptr::eq(z, zone))
+    }
 }
 
 /// A snapshot of [`MbufZone`] counters.
@@ -101,24 +151,48 @@ pub enum MbufSlot {
     Fresh(MbufTag),
 }
 
-/// The zone's lock, held while a chain's mbufs go back to it ([`MbufZone::freer`]).
+/// A zone taking back a freed chain's mbufs ([`MbufZone::freer`]).
 pub struct MbufFreer<'a> {
-    zone: &'a MbufZone,
-    st: MutexGuard<'a, ZoneState>,
+    zone: &'a Arc<MbufZone>,
 }
 
 impl MbufFreer<'_> {
     /// Takes back the storage of mbuf `id` (whose tag names this zone): uncounts it and
-    /// keeps the storage for reuse (its tag must already read id 0).
+    /// keeps the storage for reuse (its tag must already read id 0), in the calling
+    /// thread's magazine.
     pub fn put(&mut self, id: u64, storage: MbufStorage) {
-        self.st.live -= 1;
-        if self.zone.track.load(Ordering::Relaxed) {
-            lock(&self.zone.live_ids).remove(&id);
+        let zone = self.zone;
+        zone.live.fetch_sub(1, Ordering::Relaxed);
+        if zone.track.load(Ordering::Relaxed) {
+            lock(&zone.live_ids).remove(&id);
         }
-        if !self.st.dead && self.st.free.len() < MBUF_CACHE_MAX {
-            self.st.free.push(storage);
-        } else {
+        if zone.dead.load(Ordering::Relaxed) {
             drop(storage);
+            return;
+        }
+        // The magazine is busy only if dropping storage inside it came back here (it does
+        // not: free storage holds no chain), or during the thread's exit: then the depot.
+        let rest = MAGAZINE
+            .try_with(|m| {
+                let Ok(mut m) = m.try_borrow_mut() else {
+                    return Some(storage);
+                };
+                if !m.is_of(zone) {
+                    m.adopt(zone);
+                }
+                if m.free.len() >= MAG_MAX {
+                    let from = m.free.len() - MAG_BATCH;
+                    zone.to_depot(m.free.drain(from..));
+                }
+                m.free.push(storage);
+                None
+            })
+            .ok();
+        match rest {
+            Some(None) => {}
+            Some(Some(storage)) => zone.to_depot(core::iter::once(storage)),
+            // The thread's locals are gone (it is exiting): the storage is dropped.
+            None => {}
         }
     }
 }
@@ -131,33 +205,79 @@ impl MbufZone {
             failalloc: AtomicU32::new(0),
             track: AtomicBool::new(false),
             live_ids: Mutex::new(BTreeSet::new()),
-            st: Mutex::new(ZoneState {
-                next_id: 1,
-                live: 0,
-                free: Vec::new(),
-                dead: false,
-            }),
+            next_id: AtomicU64::new(1),
+            live: AtomicUsize::new(0),
+            dead: AtomicBool::new(false),
+            depot: Mutex::new(Vec::new()),
         }
     }
 
     /// Current counters.
     pub fn stats(&self) -> MbufStats {
-        let st = lock(&self.st);
+        let live = self.live();
         MbufStats {
-            live: st.live,
-            live_bytes: st.live * MSIZE,
-            allocated: st.next_id - 1,
+            live,
+            live_bytes: live * MSIZE,
+            allocated: self.next_id.load(Ordering::SeqCst) - 1,
         }
     }
 
     /// mbufs allocated and not yet freed.
     pub fn live(&self) -> usize {
-        lock(&self.st).live
+        self.live.load(Ordering::SeqCst)
     }
 
-    /// Free mbufs kept for reuse.
+    /// Free mbufs kept for reuse: the depot's and the calling thread's magazine's (other
+    /// threads' magazines are theirs to count).
     pub fn cached(&self) -> usize {
-        lock(&self.st).free.len()
+        let mine = MAGAZINE
+            .try_with(|m| {
+                m.try_borrow()
+                    .map_or(0, |m| if m.is_of(self) { m.free.len() } else { 0 })
+            })
+            .unwrap_or(0);
+        lock(&self.depot).len() + mine
+    }
+
+    /// Puts free storage into the depot (dropping what exceeds [`MBUF_CACHE_MAX`], and
+    /// everything once the kernel is gone).
+    fn to_depot(&self, storage: impl Iterator<Item = MbufStorage>) {
+        let mut excess = Vec::new();
+        {
+            let mut d = lock(&self.depot);
+            for s in storage {
+                if self.dead.load(Ordering::Relaxed) || d.len() >= MBUF_CACHE_MAX {
+                    excess.push(s);
+                } else {
+                    d.push(s);
+                }
+            }
+        }
+        // Dropped with the depot unlocked (each holds a reference to this zone).
+        drop(excess);
+    }
+
+    /// Free storage for the calling thread: its magazine's, refilled from the depot when
+    /// empty.
+    fn take_free(self: &Arc<Self>) -> Option<MbufStorage> {
+        MAGAZINE
+            .try_with(|m| {
+                let Ok(mut m) = m.try_borrow_mut() else {
+                    return lock(&self.depot).pop();
+                };
+                if !m.is_of(self) {
+                    m.adopt(self);
+                }
+                if let Some(s) = m.free.pop() {
+                    return Some(s);
+                }
+                let mut d = lock(&self.depot);
+                let from = d.len().saturating_sub(MAG_BATCH);
+                let s = d.pop();
+                m.free.extend(d.drain(from..));
+                s
+            })
+            .unwrap_or_else(|_| lock(&self.depot).pop())
     }
 
     /// Arms (`Some(n)`, n ≥ 1) or disarms (`None`) an injected mbuf failure: the n-th next
@@ -182,12 +302,13 @@ impl MbufZone {
 
     /// A slot for a new mbuf, never failing (environment allocations).
     pub(crate) fn get(self: &Arc<Self>) -> MbufSlot {
-        let mut st = lock(&self.st);
-        let id = st.next_id;
-        st.next_id += 1;
-        st.live += 1;
-        let reused = st.free.pop();
-        drop(st);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.live.fetch_add(1, Ordering::Relaxed);
+        let reused = if self.dead.load(Ordering::Relaxed) {
+            None
+        } else {
+            self.take_free()
+        };
         if self.track.load(Ordering::Relaxed) {
             lock(&self.live_ids).insert(id);
         }
@@ -231,17 +352,14 @@ impl MbufZone {
         Some(self.get())
     }
 
-    /// Locks the zone to take back freed mbufs ([`MbufFreer::put`]).
-    pub fn freer(&self) -> MbufFreer<'_> {
-        MbufFreer {
-            zone: self,
-            st: lock(&self.st),
-        }
+    /// The zone taking back freed mbufs ([`MbufFreer::put`]).
+    pub fn freer(self: &Arc<Self>) -> MbufFreer<'_> {
+        MbufFreer { zone: self }
     }
 
     /// Uncounts live mbuf `id` whose storage is dropped instead of coming back.
     pub fn uncount(&self, id: u64) {
-        lock(&self.st).live -= 1;
+        self.live.fetch_sub(1, Ordering::Relaxed);
         if self.track.load(Ordering::Relaxed) {
             lock(&self.live_ids).remove(&id);
         }
@@ -250,11 +368,24 @@ impl MbufZone {
     /// The kernel is gone: drops the free list and keeps no storage from now on (free
     /// storage holds its zone, so kept storage would keep the zone alive forever).
     pub(crate) fn shutdown(&self) {
-        let free = {
-            let mut st = lock(&self.st);
-            st.dead = true;
-            core::mem::take(&mut st.free)
-        };
+        self.dead.store(true, Ordering::SeqCst);
+        let free = core::mem::take(&mut *lock(&self.depot));
         drop(free);
+        // The calling thread's magazine lets go of the zone too (other threads' let go
+        // when they next use another zone, or exit).
+        let mine = MAGAZINE
+            .try_with(|m| {
+                m.try_borrow_mut().ok().and_then(|mut m| {
+                    if m.is_of(self) {
+                        let free = core::mem::take(&mut m.free);
+                        Some((free, m.zone.take()))
+                    } else {
+                        None
+                    }
+                })
+            })
+            .ok()
+            .flatten();
+        drop(mine);
     }
 }

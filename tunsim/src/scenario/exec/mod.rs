@@ -58,6 +58,8 @@ pub struct Sim {
 impl Sim {
     /// Boots the world of a scenario (§1): the driver attached, process 100 current.
     pub fn new(trace: bool) -> Sim {
+        // Thousands of jobs may sleep at once: keep each wakeup's cost independent of them.
+        crate::hostos::use_global_futex_hash();
         let k = Kernel::new();
         k.record_events(true);
         k.set_turn_taking(true);
