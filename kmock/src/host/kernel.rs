@@ -50,6 +50,8 @@ pub(crate) struct KernelInner {
     pub(crate) procs: Mutex<ProcTable>,
     pub(crate) sysctls: Mutex<BTreeMap<String, Arc<SysctlInt>>>,
     pub(crate) sleepq: SleepQueues,
+    /// The idle OS threads kernel threads run on.
+    pub(crate) workers: Arc<super::sched::Workers>,
     pub(crate) faults: Arc<AllocFaults>,
     pub(crate) events: Arc<EventSink>,
     pub(crate) log: Mutex<Ring<String>>,
@@ -59,6 +61,7 @@ impl Drop for KernelInner {
     fn drop(&mut self) {
         // Free mbuf storage holds its zone: let it go with the kernel.
         self.mbufs.shutdown();
+        self.workers.shutdown();
     }
 }
 
@@ -119,6 +122,7 @@ impl Kernel {
             procs: Mutex::new(ProcTable::default()),
             sysctls: Mutex::new(BTreeMap::new()),
             sleepq: SleepQueues::new(),
+            workers: Arc::new(super::sched::Workers::new()),
             faults,
             events,
             log: Mutex::new(Ring::new(CONSOLE_LINES)),

@@ -8,10 +8,15 @@
 //! runs again ([`Kernel::kthread_resume`]). Every kernel thread is a real OS thread and
 //! sleeps through the real sleep queue: only the choice of who runs is taken away from the
 //! OS scheduler.
+//!
+//! The OS threads are pooled ([`Workers`]): a kernel thread that finished leaves its OS
+//! thread idle for the next [`Kernel::kthread_spawn`], so a scenario's thousands of reads
+//! (each one a kernel thread, most finishing at once) cost a handoff each, not a thread
+//! creation and exit (which cost ~70 µs each here and grow with the process's mappings).
 
+use std::boxed::Box;
 use std::sync::Arc;
-use std::sync::Mutex as StdMutex;
-use std::thread::JoinHandle;
+use std::sync::{Condvar as StdCondvar, Mutex as StdMutex};
 use std::vec::Vec;
 
 use super::kernel::{new_tid, Kernel};
@@ -23,7 +28,123 @@ use crate::error::{code, Result};
 pub struct Kthread<T> {
     tid: u64,
     result: Arc<StdMutex<Option<T>>>,
-    join: Option<JoinHandle<()>>,
+}
+
+/// How many idle OS threads a kernel keeps for its next kernel threads; more exit.
+pub const IDLE_WORKERS_MAX: usize = 64;
+
+/// A kernel thread's body, as a worker runs it. It calls its argument just before it hands
+/// the turn back: the worker is idle from then on (so the next spawn finds it, whatever
+/// the OS scheduler does meanwhile).
+type Job = Box<dyn FnOnce(&dyn Fn()) + Send>;
+
+/// What an idle worker is told.
+enum Order {
+    Run(Job),
+    Exit,
+}
+
+/// One OS thread of the pool, and what it is told to do next.
+struct Worker {
+    order: StdMutex<Option<Order>>,
+    cv: StdCondvar,
+}
+
+/// The idle OS threads of one kernel. Workers hold the pool, never the kernel, so an idle
+/// pool keeps no kernel alive; the kernel's end tells its idle workers to exit.
+///
+/// # Invariants
+///
+/// Every worker in `idle` waits for an order with none pending; once `shutdown` is set,
+/// `idle` stays empty.
+pub(crate) struct Workers {
+    st: StdMutex<WorkersState>,
+}
+
+struct WorkersState {
+    idle: Vec<Arc<Worker>>,
+    shutdown: bool,
+    /// OS threads ever started, for tests.
+    started: u64,
+}
+
+fn plock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Workers {
+    pub(crate) fn new() -> Self {
+        Workers {
+            st: StdMutex::new(WorkersState {
+                idle: Vec::new(),
+                shutdown: false,
+                started: 0,
+            }),
+        }
+    }
+
+    /// Runs `job` on an idle worker, or on a new OS thread.
+    fn run(self: &Arc<Self>, job: Job) {
+        let idle = plock(&self.st).idle.pop();
+        match idle {
+            Some(w) => {
+                *plock(&w.order) = Some(Order::Run(job));
+                w.cv.notify_one();
+            }
+            None => {
+                plock(&self.st).started += 1;
+                let pool = self.clone();
+                std::thread::spawn(move || pool.worker_main(job));
+            }
+        }
+    }
+
+    /// A worker's life: run its job, go idle, run the next one, until told to exit.
+    fn worker_main(self: Arc<Self>, first: Job) {
+        let me = Arc::new(Worker {
+            order: StdMutex::new(None),
+            cv: StdCondvar::new(),
+        });
+        let mut job = first;
+        loop {
+            let idle = core::cell::Cell::new(false);
+            job(&|| {
+                let mut st = plock(&self.st);
+                if !st.shutdown && st.idle.len() < IDLE_WORKERS_MAX {
+                    st.idle.push(me.clone());
+                    idle.set(true);
+                }
+            });
+            if !idle.get() {
+                return;
+            }
+            let mut order = plock(&me.order);
+            job = loop {
+                match order.take() {
+                    Some(Order::Run(j)) => break j,
+                    Some(Order::Exit) => return,
+                    None => order = me.cv.wait(order).unwrap_or_else(|e| e.into_inner()),
+                }
+            };
+        }
+    }
+
+    /// The kernel is gone: every idle worker exits, and busy ones exit when done.
+    pub(crate) fn shutdown(&self) {
+        let idle = {
+            let mut st = plock(&self.st);
+            st.shutdown = true;
+            core::mem::take(&mut st.idle)
+        };
+        for w in idle {
+            *plock(&w.order) = Some(Order::Exit);
+            w.cv.notify_one();
+        }
+    }
+
+    fn started(&self) -> u64 {
+        plock(&self.st).started
+    }
 }
 
 /// Where a kernel thread stands when the turn comes back to the runner.
@@ -68,20 +189,18 @@ impl Kernel {
             st.turn = Turn::Thread(tid);
             st.watch(tid);
         }
-        let join = std::thread::spawn(move || {
-            let _ctx = k.enter_as(pid, tid);
+        self.0.workers.run(Box::new(move |go_idle: &dyn Fn()| {
+            let ctx = k.enter_as(pid, tid);
             let v = f();
             *r2.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
+            drop(ctx);
+            go_idle();
             let mut st = k.0.sleepq.lock();
             st.finished.insert(tid);
             st.hand_turn_back(tid);
             SleepQueues::release(st);
-        });
-        let mut th = Kthread {
-            tid,
-            result,
-            join: Some(join),
-        };
+        }));
+        let mut th = Kthread { tid, result };
         let state = self.wait_turn(&mut th);
         (th, state)
     }
@@ -95,9 +214,6 @@ impl Kernel {
                 if st.finished.remove(&th.tid) {
                     st.unwatch(th.tid);
                     drop(st);
-                    if let Some(j) = th.join.take() {
-                        let _ = j.join();
-                    }
                     let v = th.result.lock().unwrap_or_else(|e| e.into_inner()).take();
                     return match v {
                         Some(v) => KthreadState::Done(v),
@@ -111,6 +227,11 @@ impl Kernel {
             }
             st = SleepQueues::wait(&me, st);
         }
+    }
+
+    /// OS threads started for kernel threads so far (the rest ran on idle ones).
+    pub fn kthread_os_threads(&self) -> u64 {
+        self.0.workers.started()
     }
 
     /// Whether kernel thread `tid` is asleep and has been woken or signalled (so resuming
@@ -217,6 +338,37 @@ mod tests {
             KthreadState::Done(Err(ERESTART))
         );
         assert!(k.kthread_resume(&mut th).is_err());
+    }
+
+    #[test]
+    fn finished_kernel_threads_leave_their_os_thread_to_the_next() {
+        let k = Kernel::new();
+        k.set_turn_taking(true);
+        for i in 0..100 {
+            let (_th, st) = k.kthread_spawn(1, move || i * 2);
+            assert_eq!(st, KthreadState::Done(i * 2));
+        }
+        // The worker is idle before it hands the turn back: one OS thread ran all 100.
+        assert_eq!(k.kthread_os_threads(), 1);
+        // Sleepers each hold a thread of their own.
+        k.proc_set(1, 1, 1, 0).unwrap();
+        let chan = Arc::new(0u32);
+        let mut ths = Vec::new();
+        for _ in 0..5 {
+            let c = chan.clone();
+            ths.push(
+                k.kthread_spawn(1, move || tsleep(&*c, PCATCH, "t", 0, ()))
+                    .0,
+            );
+        }
+        assert!(k.kthread_os_threads() >= 5);
+        for th in &mut ths {
+            k.kthread_interrupt(th.tid(), false).unwrap();
+            assert!(matches!(
+                k.kthread_resume(th),
+                Ok(KthreadState::Done(Err(_)))
+            ));
+        }
     }
 
     #[test]
