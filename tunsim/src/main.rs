@@ -34,6 +34,11 @@ enum Cmd {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also draw the scenario as a sequence chart (SVG) into this file: the user
+        /// process and its sleeping reads, the driver's entry points, the interface, the
+        /// stack, with the sleeps, wakeups and signals. Takes one scenario FILE.
+        #[arg(long, value_name = "FILE.svg")]
+        diagram: Option<PathBuf>,
     },
     /// Run every NN-name.tun in DIR and compare with NN-name.out; exit 1 on any difference.
     Check {
@@ -147,7 +152,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Run { files } => {
+        Cmd::Run {
+            files,
+            diagram: Some(svg),
+        } => run_with_diagram(&files, &svg, cli.trace),
+        Cmd::Run {
+            files,
+            diagram: None,
+        } => {
             // Each transcript line goes out as it is made; the input is read line by line.
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -220,6 +232,72 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `tunsim run --diagram SVG FILE`: the transcript on standard output as without
+/// `--diagram`, and the sequence chart of the one scenario in `svg`.
+fn run_with_diagram(files: &[PathBuf], svg: &std::path::Path, trace: bool) -> ExitCode {
+    let [f] = files else {
+        eprintln!(
+            "tunsim: --diagram draws one scenario, but {} files were given",
+            files.len()
+        );
+        return ExitCode::from(2);
+    };
+    // Created first, so that a path that cannot be written fails before anything runs.
+    let mut svg_file = match std::fs::File::create(svg) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("tunsim: cannot create diagram {}: {e}", svg.display());
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (name, (r, chart)) = if f.as_os_str() == "-" {
+        let r = tunsim::scenario::run_scenario_diagram(
+            std::io::stdin().lock(),
+            &mut out,
+            trace,
+            "stdin",
+        );
+        ("stdin".to_string(), r)
+    } else {
+        let name = f.display().to_string();
+        match std::fs::File::open(f) {
+            Ok(file) => {
+                let r = tunsim::scenario::run_scenario_diagram(
+                    std::io::BufReader::new(file),
+                    &mut out,
+                    trace,
+                    &name,
+                );
+                (name, r)
+            }
+            Err(e) => {
+                eprintln!("tunsim: {name}: {e}");
+                drop(svg_file);
+                let _ = std::fs::remove_file(svg);
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let written = svg_file
+        .write_all(chart.as_bytes())
+        .and_then(|()| svg_file.flush());
+    if let Err(e) = r.and_then(|()| out.flush()) {
+        let _ = out.flush();
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::FAILURE;
+        }
+        eprintln!("tunsim: {name}: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = written {
+        eprintln!("tunsim: cannot write diagram {}: {e}", svg.display());
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(target_os = "linux")]
