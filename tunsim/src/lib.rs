@@ -11,6 +11,7 @@
 //! - [`fuzzops`]: fuzzing operations — arbitrary bytes decoded into entry-point calls on
 //!   both sides, run with the softc invariants checked after each, and rendered as
 //!   scenarios (for the fuzz target, the proptest state machine and `tools/fuzz-diff`).
+//! - [`repl`]: `tunsim repl`, the interactive runner (line editing, `help`, carets).
 //! - [`net`]: the real-packet tools — smoltcp stacks on both sides of the driver, pcap
 //!   captures, the Linux bridge and the demo.
 //!
@@ -19,6 +20,7 @@
 
 pub mod fuzzops;
 pub mod net;
+pub mod repl;
 pub mod scenario;
 
 #[cfg(target_os = "linux")]

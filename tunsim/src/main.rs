@@ -2,7 +2,7 @@
 //! `tunsim`: run tun scenarios against the Rust port of if_tun, or watch it carry real
 //! packets (`tunsim demo`, the default; `tunsim bridge`).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,7 +45,8 @@ enum Cmd {
         /// Directory of scenarios and golden transcripts.
         dir: PathBuf,
     },
-    /// Read commands interactively and print each result as it goes.
+    /// Read commands interactively and print each result as it goes (line editing and
+    /// history on a terminal; `help` and `help COMMAND`; a caret under a syntax error).
     Repl,
     /// tun0 between two smoltcp stacks: pings, 1 MiB over TCP, a narrated driver trace and
     /// tun0.pcap (the default command; needs no root).
@@ -211,24 +212,7 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Repl => {
-            let mut sim = tunsim::scenario::Sim::new(cli.trace);
-            let stdin = std::io::stdin();
-            let mut out = std::io::stdout();
-            let _ = write!(out, "tun> ");
-            let _ = out.flush();
-            for line in stdin.lock().lines() {
-                let Ok(line) = line else { break };
-                sim.exec_line(&line);
-                // The user just typed the command: leave out its echo line.
-                let text = sim.take_output();
-                for l in text.lines().filter(|l| !l.starts_with("> ")) {
-                    let _ = writeln!(out, "{l}");
-                }
-                let _ = write!(out, "tun> ");
-                let _ = out.flush();
-            }
-            sim.finish();
-            print!("\n{}", sim.take_output());
+            tunsim::repl::run(cli.trace);
             ExitCode::SUCCESS
         }
     }

@@ -10,6 +10,7 @@
 //! - [`transcript`]: kmock events and results as transcript lines; [`leaks`]: the mbuf
 //!   accounting of §7.
 //! - [`diagram`]: the sequence chart of a run (`tunsim run --diagram FILE.svg`).
+//! - [`help`]: the REPL's `help` text for each command.
 //! - [`check`]: compares transcripts with golden files and prints unified diffs.
 //!
 //! [`Command`]: command::Command
@@ -18,6 +19,7 @@ pub mod check;
 pub mod command;
 pub mod diagram;
 pub mod exec;
+pub mod help;
 pub mod leaks;
 pub mod lexer;
 pub mod parser;
