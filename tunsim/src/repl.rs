@@ -5,7 +5,7 @@
 //! `$HOME/.tunsim_history`, or in memory only without `HOME` or when the file cannot be
 //! written); from a pipe lines are read plainly, with the same prompts and output, so a
 //! session can be piped in. Besides the scenario language the REPL knows `help` and
-//! `help COMMAND` ([`help`](crate::scenario::help)), and under a syntax error it shows the
+//! `help COMMAND` ([`scenario::help`](crate::scenario::help)), and under a syntax error it shows the
 //! line with a caret under the token at fault ([`caret`]).
 
 use std::io::{BufRead, IsTerminal, Write};
