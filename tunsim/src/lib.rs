@@ -13,6 +13,7 @@
 //!   scenarios (for the fuzz target, the proptest state machine and `tools/fuzz-diff`).
 //! - [`hostos`]: what the runner asks of the host OS (the futex hash its thousands of
 //!   sleeping jobs need on Linux 6.17 and later).
+//! - [`repl`]: `tunsim repl`, the interactive runner (line editing, `help`, carets).
 //! - [`net`]: the real-packet tools — smoltcp stacks on both sides of the driver, pcap
 //!   captures, the Linux bridge and the demo.
 //!
@@ -22,6 +23,7 @@
 pub mod fuzzops;
 pub mod hostos;
 pub mod net;
+pub mod repl;
 pub mod scenario;
 
 #[cfg(target_os = "linux")]

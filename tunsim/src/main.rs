@@ -2,7 +2,7 @@
 //! `tunsim`: run tun scenarios against the Rust port of if_tun, or watch it carry real
 //! packets (`tunsim demo`, the default; `tunsim bridge`).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,13 +34,19 @@ enum Cmd {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also draw the scenario as a sequence chart (SVG) into this file: the user
+        /// process and its sleeping reads, the driver's entry points, the interface, the
+        /// stack, with the sleeps, wakeups and signals. Takes one scenario FILE.
+        #[arg(long, value_name = "FILE.svg")]
+        diagram: Option<PathBuf>,
     },
     /// Run every NN-name.tun in DIR and compare with NN-name.out; exit 1 on any difference.
     Check {
         /// Directory of scenarios and golden transcripts.
         dir: PathBuf,
     },
-    /// Read commands interactively and print each result as it goes.
+    /// Read commands interactively and print each result as it goes (line editing and
+    /// history on a terminal; `help` and `help COMMAND`; a caret under a syntax error).
     Repl,
     /// tun0 between two smoltcp stacks: pings, 1 MiB over TCP, a narrated driver trace and
     /// tun0.pcap (the default command; needs no root).
@@ -147,7 +153,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Run { files } => {
+        Cmd::Run {
+            files,
+            diagram: Some(svg),
+        } => run_with_diagram(&files, &svg, cli.trace),
+        Cmd::Run {
+            files,
+            diagram: None,
+        } => {
             // Each transcript line goes out as it is made; the input is read line by line.
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -199,27 +212,76 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Repl => {
-            let mut sim = tunsim::scenario::Sim::new(cli.trace);
-            let stdin = std::io::stdin();
-            let mut out = std::io::stdout();
-            let _ = write!(out, "tun> ");
-            let _ = out.flush();
-            for line in stdin.lock().lines() {
-                let Ok(line) = line else { break };
-                sim.exec_line(&line);
-                // The user just typed the command: leave out its echo line.
-                let text = sim.take_output();
-                for l in text.lines().filter(|l| !l.starts_with("> ")) {
-                    let _ = writeln!(out, "{l}");
-                }
-                let _ = write!(out, "tun> ");
-                let _ = out.flush();
-            }
-            sim.finish();
-            print!("\n{}", sim.take_output());
+            tunsim::repl::run(cli.trace);
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `tunsim run --diagram SVG FILE`: the transcript on standard output as without
+/// `--diagram`, and the sequence chart of the one scenario in `svg`.
+fn run_with_diagram(files: &[PathBuf], svg: &std::path::Path, trace: bool) -> ExitCode {
+    let [f] = files else {
+        eprintln!(
+            "tunsim: --diagram draws one scenario, but {} files were given",
+            files.len()
+        );
+        return ExitCode::from(2);
+    };
+    // Created first, so that a path that cannot be written fails before anything runs.
+    let mut svg_file = match std::fs::File::create(svg) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("tunsim: cannot create diagram {}: {e}", svg.display());
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (name, (r, chart)) = if f.as_os_str() == "-" {
+        let r = tunsim::scenario::run_scenario_diagram(
+            std::io::stdin().lock(),
+            &mut out,
+            trace,
+            "stdin",
+        );
+        ("stdin".to_string(), r)
+    } else {
+        let name = f.display().to_string();
+        match std::fs::File::open(f) {
+            Ok(file) => {
+                let r = tunsim::scenario::run_scenario_diagram(
+                    std::io::BufReader::new(file),
+                    &mut out,
+                    trace,
+                    &name,
+                );
+                (name, r)
+            }
+            Err(e) => {
+                eprintln!("tunsim: {name}: {e}");
+                drop(svg_file);
+                let _ = std::fs::remove_file(svg);
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let written = svg_file
+        .write_all(chart.as_bytes())
+        .and_then(|()| svg_file.flush());
+    if let Err(e) = r.and_then(|()| out.flush()) {
+        let _ = out.flush();
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::FAILURE;
+        }
+        eprintln!("tunsim: {name}: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = written {
+        eprintln!("tunsim: cannot write diagram {}: {e}", svg.display());
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(target_os = "linux")]

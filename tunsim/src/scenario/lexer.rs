@@ -16,7 +16,8 @@ pub const MAX_LINE: usize = 65535;
 /// Most tokens the oracle keeps from one line.
 pub const MAX_TOKENS: usize = 1024;
 
-pub(crate) fn is_c_space(c: char) -> bool {
+/// C `isspace` (what the oracle trims).
+pub fn is_c_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
 }
 

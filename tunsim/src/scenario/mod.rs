@@ -9,13 +9,17 @@
 //!   executor, one module per command group.
 //! - [`transcript`]: kmock events and results as transcript lines; [`leaks`]: the mbuf
 //!   accounting of §7.
+//! - [`diagram`]: the sequence chart of a run (`tunsim run --diagram FILE.svg`).
+//! - [`help`]: the REPL's `help` text for each command.
 //! - [`check`]: compares transcripts with golden files and prints unified diffs.
 //!
 //! [`Command`]: command::Command
 
 pub mod check;
 pub mod command;
+pub mod diagram;
 pub mod exec;
+pub mod help;
 pub mod leaks;
 pub mod lexer;
 pub mod parser;
@@ -23,4 +27,4 @@ pub mod payload;
 pub mod status;
 pub mod transcript;
 
-pub use exec::{run_scenario, run_scenario_stream, RunnerWork, Sim};
+pub use exec::{run_scenario, run_scenario_diagram, run_scenario_stream, RunnerWork, Sim};

@@ -53,7 +53,7 @@ use super::command::{
     MAX_PAYLOAD_TOKENS, MAX_PID, MAX_READ, MAX_SEGS,
 };
 use super::lexer::{is_c_space, tokenize};
-use super::payload::{parse_flags, parse_ipv4, parse_number, parse_number_bytes, parse_payload};
+use super::payload::{parse_flags, parse_ipv4, parse_number, parse_number_bytes, parse_payload_at};
 
 /// Classifies and parses one input line (with or without its `\n`).
 pub fn parse_line(raw: &str) -> Line {
@@ -76,20 +76,124 @@ fn usage(form: &str) -> String {
     format!("usage: {form}")
 }
 
+/// Where on its line a harness error points: the token at fault, or the end of the line
+/// (something is missing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorAt {
+    /// The token with this index (0 is the command name).
+    Token(usize),
+    /// Past the last token: an argument is missing.
+    End,
+}
+
+/// A harness error of the parser with the place on the line it is about (for the REPL's
+/// caret under the token at fault; transcripts print only the message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The message, exactly as the transcript prints it after `! error: `.
+    pub message: String,
+    /// The token at fault.
+    pub at: ErrorAt,
+}
+
+/// A parse error, possibly deferred behind a runtime check (see the module docs).
+struct E {
+    message: String,
+    at: ErrorAt,
+    defer: Option<Precheck>,
+}
+
+impl E {
+    fn at(i: usize, message: impl Into<String>) -> E {
+        E {
+            message: message.into(),
+            at: ErrorAt::Token(i),
+            defer: None,
+        }
+    }
+
+    fn end(message: impl Into<String>) -> E {
+        E {
+            message: message.into(),
+            at: ErrorAt::End,
+            defer: None,
+        }
+    }
+
+    fn deferred(self, precheck: Precheck) -> E {
+        E {
+            defer: Some(precheck),
+            ..self
+        }
+    }
+}
+
+/// Where a line of `n` tokens that must have exactly `want` goes wrong: at the end if it
+/// is short, else at the first token too many.
+fn count_fault(n: usize, want: usize, message: String) -> E {
+    if n < want {
+        E::end(message)
+    } else {
+        E::at(want, message)
+    }
+}
+
+/// Where a line whose token `i` must be its last and valid goes wrong (missing: the end;
+/// too many: the next token; else token `i` itself).
+fn arg_fault(n: usize, i: usize, message: String) -> E {
+    if n <= i {
+        E::end(message)
+    } else if n > i + 1 {
+        E::at(i + 1, message)
+    } else {
+        E::at(i, message)
+    }
+}
+
 /// Parses the tokens of a command line (`tokens[0]` is the command name).
 /// An empty slice gives `Err("empty command")` (never produced by
 /// [`parse_line`]).
 pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
+    parse_command_at(tokens).map_err(|e| e.message)
+}
+
+/// As [`parse_command`], with the token each error is about. A syntax error the oracle
+/// reports only after a runtime check is `Ok(Command::Deferred)`, as there; see
+/// [`locate_error`] for where it points.
+pub fn parse_command_at(tokens: &[&str]) -> Result<Command, ParseError> {
+    match parse_inner(tokens) {
+        Ok(c) => Ok(c),
+        Err(E {
+            message,
+            defer: Some(precheck),
+            ..
+        }) => Ok(Command::Deferred {
+            precheck,
+            error: message,
+        }),
+        Err(E { message, at, .. }) => Err(ParseError { message, at }),
+    }
+}
+
+/// The syntax error of a command line with the token it is about, deferred ones included
+/// (`None` if the line parses).
+pub fn locate_error(tokens: &[&str]) -> Option<ParseError> {
+    parse_inner(tokens)
+        .err()
+        .map(|E { message, at, .. }| ParseError { message, at })
+}
+
+fn parse_inner(tokens: &[&str]) -> Result<Command, E> {
     let t = tokens;
     let n = t.len();
     let Some(&name) = t.first() else {
-        return Err("empty command".to_string());
+        return Err(E::end("empty command"));
     };
     let s = |i: usize| t[i].to_string();
     match name {
         "open" | "close" => {
             if n != 2 {
-                return Err(usage(&format!("{name} DEV")));
+                return Err(count_fault(n, 2, usage(&format!("{name} DEV"))));
             }
             Ok(if name == "open" {
                 Command::Open { dev: s(1) }
@@ -108,14 +212,25 @@ pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
                     len: len as usize,
                     nonblock: n == 4,
                 }),
-                _ => Err(usage("read DEV LEN [nonblock]")),
+                _ => {
+                    let m = usage("read DEV LEN [nonblock]");
+                    Err(if n < 3 {
+                        E::end(m)
+                    } else if len.is_none() {
+                        E::at(2, m)
+                    } else if n > 4 {
+                        E::at(4, m)
+                    } else {
+                        E::at(3, m)
+                    })
+                }
             }
         }
         "write" => {
             if n < 2 {
-                return Err(usage("write DEV PAYLOAD..."));
+                return Err(E::end(usage("write DEV PAYLOAD...")));
             }
-            let payload = parse_payload(&t[2..])?;
+            let payload = parse_payload_at(&t[2..]).map_err(|(m, i)| E::at(2 + i, m))?;
             Ok(Command::Write { dev: s(1), payload })
         }
         "ioctl" => parse_ioctl(t),
@@ -123,19 +238,14 @@ pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
         "if_output" => parse_if_output(t),
         "ifioctl" => {
             if n < 3 {
-                return Err(usage("ifioctl IF CMD [ARG]"));
+                return Err(E::end(usage("ifioctl IF CMD [ARG]")));
             }
-            Ok(match parse_ifioctl_req(t) {
-                Ok(req) => Command::IfIoctl { ifname: s(1), req },
-                Err(error) => Command::Deferred {
-                    precheck: Precheck::Interface(s(1)),
-                    error,
-                },
-            })
+            let req = parse_ifioctl_req(t).map_err(|e| e.deferred(Precheck::Interface(s(1))))?;
+            Ok(Command::IfIoctl { ifname: s(1), req })
         }
         "if_start" => {
             if n != 2 {
-                return Err(usage("if_start IF"));
+                return Err(count_fault(n, 2, usage("if_start IF")));
             }
             Ok(Command::IfStart { ifname: s(1) })
         }
@@ -146,20 +256,42 @@ pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
                 (3, Some("null")) => Some(IfAddrSpec::Null),
                 _ => None,
             };
-            let addr = addr.ok_or_else(|| usage("ifaddr IF inet A.B.C.D | inet6 | null"))?;
+            let addr = addr.ok_or_else(|| {
+                let m = usage("ifaddr IF inet A.B.C.D | inet6 | null");
+                match t.get(2).copied() {
+                    None => E::end(m),
+                    Some("inet") => arg_fault(n, 3, m),
+                    Some("inet6" | "null") => E::at(3, m),
+                    Some(_) => E::at(2, m),
+                }
+            })?;
             Ok(Command::IfAddr { ifname: s(1), addr })
         }
         "bpf" => match (n, t.get(1).copied()) {
             (3, Some("attach")) => Ok(Command::BpfAttach { ifname: s(2) }),
             (3, Some("detach")) => Ok(Command::BpfDetach { ifname: s(2) }),
-            _ => Err(usage("bpf attach|detach IF")),
+            (_, sub) => {
+                let m = usage("bpf attach|detach IF");
+                Err(match sub {
+                    None => E::end(m),
+                    Some("attach" | "detach") => count_fault(n, 3, m),
+                    Some(_) => E::at(1, m),
+                })
+            }
         },
         "altq" => match (n, t.get(2).copied()) {
             (3, Some(arg @ ("on" | "off"))) => Ok(Command::Altq {
                 ifname: s(1),
                 on: arg == "on",
             }),
-            _ => Err(usage("altq IF on|off")),
+            (_, arg) => {
+                let m = usage("altq IF on|off");
+                Err(match arg {
+                    None => E::end(m),
+                    Some("on" | "off") => E::at(3, m),
+                    Some(_) => E::at(2, m),
+                })
+            }
         },
         "proc" => parse_proc(t),
         "as" => match t.get(1).and_then(|x| parse_number(x)) {
@@ -167,23 +299,37 @@ pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
                 pid: pid as i32,
                 text: s(1),
             }),
-            _ => Err(usage("as PID")),
+            pid => {
+                let m = usage("as PID");
+                Err(if n < 2 {
+                    E::end(m)
+                } else if pid.is_none() {
+                    E::at(1, m)
+                } else {
+                    E::at(2, m)
+                })
+            }
         },
         "interrupt" => {
             if !(2..=3).contains(&n) || (n == 3 && t[2] != "restart") {
-                return Err(usage("interrupt JOB [restart]"));
+                let m = usage("interrupt JOB [restart]");
+                return Err(match n {
+                    0 | 1 => E::end(m),
+                    3 => E::at(2, m),
+                    _ => E::at(3, m),
+                });
             }
             Ok(Command::Interrupt {
-                job: job_ref(t[1])?,
+                job: job_ref(t[1]).map_err(|m| E::at(1, m))?,
                 restart: n == 3,
             })
         }
         "wait" => {
             if n != 2 {
-                return Err(usage("wait JOB"));
+                return Err(count_fault(n, 2, usage("wait JOB")));
             }
             Ok(Command::Wait {
-                job: job_ref(t[1])?,
+                job: job_ref(t[1]).map_err(|m| E::at(1, m))?,
             })
         }
         "failalloc" => match t.get(1).copied() {
@@ -191,22 +337,22 @@ pub fn parse_command(tokens: &[&str]) -> Result<Command, String> {
             Some(x) if n == 2 => parse_number(x)
                 .filter(|v| (1..=MAX_READ as i64).contains(v))
                 .map(|v| Command::FailAlloc(Some(v as u32)))
-                .ok_or_else(|| usage("failalloc N|off")),
-            _ => Err(usage("failalloc N|off")),
+                .ok_or_else(|| E::at(1, usage("failalloc N|off"))),
+            _ => Err(count_fault(n, 2, usage("failalloc N|off"))),
         },
         "show" => {
             if n != 2 {
-                return Err(usage("show IF"));
+                return Err(count_fault(n, 2, usage("show IF")));
             }
             Ok(Command::Show { name: s(1) })
         }
         "mbufs" => {
             if n != 1 {
-                return Err(usage("mbufs"));
+                return Err(E::at(1, usage("mbufs")));
             }
             Ok(Command::Mbufs)
         }
-        _ => Err(format!("unknown command '{name}'")),
+        _ => Err(E::at(0, format!("unknown command '{name}'"))),
     }
 }
 
@@ -227,35 +373,37 @@ fn num_ref(tok: &str) -> Option<NumRef> {
     })
 }
 
-fn parse_ioctl(t: &[&str]) -> Result<Command, String> {
+fn parse_ioctl(t: &[&str]) -> Result<Command, E> {
     let n = t.len();
     if n < 3 {
-        return Err(usage("ioctl DEV NAME|0xNUMBER [ARG]"));
+        return Err(E::end(usage("ioctl DEV NAME|0xNUMBER [ARG]")));
     }
     let name = t[2];
     let int_arg = || (n == 4).then(|| parse_number(t[3])).flatten();
-    let no_arg = || format!("{name} takes no argument");
+    let no_arg = || E::at(3, format!("{name} takes no argument"));
+    let arg_err = |m: String| arg_fault(n, 3, m);
     let req = match NamedIoctl::from_name(name) {
         Some(ioctl) => match ioctl.kind() {
             ArgKind::Fionbio => {
-                let v = int_arg().ok_or_else(|| usage("ioctl DEV FIONBIO 0|1"))?;
+                let v = int_arg().ok_or_else(|| arg_err(usage("ioctl DEV FIONBIO 0|1")))?;
                 IoctlReq::Fionbio(v != 0)
             }
             ArgKind::IntIn => IoctlReq::SetInt {
                 ioctl,
-                value: int_arg().ok_or_else(|| format!("{name} needs an integer argument"))? as i32,
+                value: int_arg()
+                    .ok_or_else(|| arg_err(format!("{name} needs an integer argument")))?
+                    as i32,
             },
-            ArgKind::FlagsIn => IoctlReq::TunsIfMode(
-                (n == 4)
-                    .then(|| parse_flags(t[3]))
-                    .flatten()
-                    .ok_or_else(|| format!("{name} needs flags (e.g. BROADCAST|MULTICAST)"))?,
-            ),
-            ArgKind::InfoIn => parse_tuninfo(&t[3..])?,
+            ArgKind::FlagsIn => {
+                IoctlReq::TunsIfMode((n == 4).then(|| parse_flags(t[3])).flatten().ok_or_else(
+                    || arg_err(format!("{name} needs flags (e.g. BROADCAST|MULTICAST)")),
+                )?)
+            }
+            ArgKind::InfoIn => parse_tuninfo(&t[3..]).map_err(|(m, i)| E::at(3 + i, m))?,
             ArgKind::IntOut => {
                 let preset = match n {
                     3 => 0,
-                    _ => int_arg().ok_or_else(no_arg)? as i32,
+                    _ => int_arg().ok_or_else(|| arg_err(no_arg().message))? as i32,
                 };
                 IoctlReq::GetInt { ioctl, preset }
             }
@@ -264,15 +412,17 @@ fn parse_ioctl(t: &[&str]) -> Result<Command, String> {
             ArgKind::None => IoctlReq::NoArg { ioctl },
         },
         None => {
-            let cmd = parse_number(name).ok_or_else(|| format!("unknown ioctl '{name}'"))? as u32;
+            let cmd = parse_number(name)
+                .ok_or_else(|| E::at(2, format!("unknown ioctl '{name}'")))?
+                as u32;
             let arg = match n {
                 3 => None,
                 _ => Some(int_arg().ok_or_else(|| {
-                    if cmd & IOC_OUT != 0 {
-                        no_arg()
+                    arg_err(if cmd & IOC_OUT != 0 {
+                        no_arg().message
                     } else {
                         format!("{name} needs an integer argument")
-                    }
+                    })
                 })? as i32),
             };
             IoctlReq::Raw { cmd, arg }
@@ -284,9 +434,9 @@ fn parse_ioctl(t: &[&str]) -> Result<Command, String> {
     })
 }
 
-fn parse_tuninfo(fields: &[&str]) -> Result<IoctlReq, String> {
+fn parse_tuninfo(fields: &[&str]) -> Result<IoctlReq, (String, usize)> {
     let (mut mtu, mut typ, mut baudrate) = (0u16, 0u8, 0i32);
-    for f in fields {
+    for (i, f) in fields.iter().enumerate() {
         let num = |prefix: &str| f.strip_prefix(prefix).and_then(parse_number);
         if let Some(v) = num("mtu=") {
             mtu = v as u16;
@@ -295,7 +445,7 @@ fn parse_tuninfo(fields: &[&str]) -> Result<IoctlReq, String> {
         } else if let Some(v) = num("baudrate=") {
             baudrate = v as i32;
         } else {
-            return Err(format!("bad tuninfo field '{f}'"));
+            return Err((format!("bad tuninfo field '{f}'"), i));
         }
     }
     Ok(IoctlReq::TunsIfInfo { mtu, typ, baudrate })
@@ -320,22 +470,32 @@ pub fn parse_filter(tok: &str) -> Option<i16> {
     }
 }
 
-fn parse_kq(t: &[&str]) -> Result<Command, String> {
-    match (t.len(), t.get(1).copied()) {
+fn parse_kq(t: &[&str]) -> Result<Command, E> {
+    let n = t.len();
+    match (n, t.get(1).copied()) {
         (4, Some("add")) => {
-            let filter = parse_filter(t[3]).ok_or_else(|| format!("unknown filter '{}'", t[3]))?;
+            let filter =
+                parse_filter(t[3]).ok_or_else(|| E::at(3, format!("unknown filter '{}'", t[3])))?;
             Ok(Command::KqAdd {
                 dev: t[2].to_string(),
                 filter,
             })
         }
         (3, Some("check")) => Ok(Command::KqCheck {
-            knote: knote_ref(t[2])?,
+            knote: knote_ref(t[2]).map_err(|m| E::at(2, m))?,
         }),
         (3, Some("del")) => Ok(Command::KqDel {
-            knote: knote_ref(t[2])?,
+            knote: knote_ref(t[2]).map_err(|m| E::at(2, m))?,
         }),
-        _ => Err(usage("kq add DEV FILTER | kq check K | kq del K")),
+        (_, sub) => {
+            let m = usage("kq add DEV FILTER | kq check K | kq del K");
+            Err(match sub {
+                None => E::end(m),
+                Some("add") => count_fault(n, 4, m),
+                Some("check" | "del") => count_fault(n, 3, m),
+                Some(_) => E::at(1, m),
+            })
+        }
     }
 }
 
@@ -357,53 +517,60 @@ fn parse_dst(tok: &str) -> Result<Dst, String> {
     }
 }
 
-fn parse_if_output(t: &[&str]) -> Result<Command, String> {
+fn parse_if_output(t: &[&str]) -> Result<Command, E> {
     if t.len() < 3 {
-        return Err(usage(
+        return Err(E::end(usage(
             "if_output IF DST PAYLOAD... [lead=N] [seg=A,B,..] [mcast]",
-        ));
+        )));
     }
-    let dst = parse_dst(t[2])?;
+    let dst = parse_dst(t[2]).map_err(|m| E::at(2, m))?;
     let mut lead = 0usize;
     let mut segs: Vec<usize> = Vec::new();
+    let mut seg_at: Option<usize> = None;
     let mut mcast = false;
     let mut ptoks: Vec<&str> = Vec::new();
-    for &tok in &t[3..] {
+    let mut ptok_at: Vec<usize> = Vec::new();
+    for (i, &tok) in t.iter().enumerate().skip(3) {
         if let Some(v) = tok.strip_prefix("lead=") {
             lead = parse_number(v)
                 .filter(|v| (0..=MHLEN as i64).contains(v))
-                .ok_or_else(|| format!("lead must be 0..{MHLEN}"))? as usize;
+                .ok_or_else(|| E::at(i, format!("lead must be 0..{MHLEN}")))?
+                as usize;
         } else if let Some(list) = tok.strip_prefix("seg=") {
+            seg_at = Some(i);
             // The oracle copies the list into a 1024-byte buffer.
             let list = &list.as_bytes()[..list.len().min(1023)];
             for item in list.split(|&b| b == b',').filter(|x| !x.is_empty()) {
                 let v = parse_number_bytes(item)
                     .filter(|v| (0..=MLEN as i64).contains(v) && segs.len() < MAX_SEGS)
-                    .ok_or_else(|| "bad seg list".to_string())?;
+                    .ok_or_else(|| E::at(i, "bad seg list"))?;
                 segs.push(v as usize);
             }
         } else if tok == "mcast" {
             mcast = true;
         } else if ptoks.len() < MAX_PAYLOAD_TOKENS {
             ptoks.push(tok);
+            ptok_at.push(i);
         }
     }
-    let payload = parse_payload(&ptoks)?;
+    let payload = parse_payload_at(&ptoks).map_err(|(m, k)| E::at(ptok_at[k], m))?;
     let ifname = t[1].to_string();
-    match mbuf_layout(payload.len(), lead, segs) {
-        Ok(segs) => Ok(Command::IfOutput {
-            ifname,
-            dst,
-            payload,
-            lead,
-            segs,
-            mcast,
-        }),
-        Err(error) => Ok(Command::Deferred {
-            precheck: Precheck::Interface(ifname),
-            error,
-        }),
-    }
+    let segs = mbuf_layout(payload.len(), lead, segs).map_err(|m| {
+        let at = seg_at.or(ptok_at.first().copied());
+        let e = match at {
+            Some(i) => E::at(i, m),
+            None => E::end(m),
+        };
+        e.deferred(Precheck::Interface(ifname.clone()))
+    })?;
+    Ok(Command::IfOutput {
+        ifname,
+        dst,
+        payload,
+        lead,
+        segs,
+        mcast,
+    })
 }
 
 /// Validates an explicit `seg=` layout or computes the default one.
@@ -444,7 +611,7 @@ fn mbuf_layout(len: usize, lead: usize, segs: Vec<usize>) -> Result<Vec<usize>, 
     }
 }
 
-fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, String> {
+fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, E> {
     let n = t.len();
     let cmd = t[2];
     match cmd {
@@ -452,7 +619,7 @@ fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, String> {
             let a = (n == 4)
                 .then(|| parse_ipv4(t[3]))
                 .flatten()
-                .ok_or_else(|| usage(&format!("ifioctl IF {cmd} A.B.C.D")))?;
+                .ok_or_else(|| arg_fault(n, 3, usage(&format!("ifioctl IF {cmd} A.B.C.D"))))?;
             Ok(if cmd == "SIOCSIFADDR" {
                 IfIoctlReq::SetAddr(a)
             } else {
@@ -463,15 +630,15 @@ fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, String> {
             .then(|| parse_flags(t[3]))
             .flatten()
             .map(IfIoctlReq::SetFlags)
-            .ok_or_else(|| usage("ifioctl IF SIOCSIFFLAGS FLAGS")),
+            .ok_or_else(|| arg_fault(n, 3, usage("ifioctl IF SIOCSIFFLAGS FLAGS"))),
         "SIOCSIFMTU" => (n == 4)
             .then(|| parse_number(t[3]))
             .flatten()
             .map(|v| IfIoctlReq::SetMtu(v as i32))
-            .ok_or_else(|| usage("ifioctl IF SIOCSIFMTU N")),
+            .ok_or_else(|| arg_fault(n, 3, usage("ifioctl IF SIOCSIFMTU N"))),
         "SIOCADDMULTI" | "SIOCDELMULTI" => {
             if n != 3 {
-                return Err(format!("{cmd} takes no argument"));
+                return Err(E::at(3, format!("{cmd} takes no argument")));
             }
             Ok(if cmd == "SIOCADDMULTI" {
                 IfIoctlReq::AddMulti
@@ -481,18 +648,20 @@ fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, String> {
         }
         "SIOCGIFSTATUS" => {
             if n != 3 {
-                return Err("SIOCGIFSTATUS takes no argument".to_string());
+                return Err(E::at(3, "SIOCGIFSTATUS takes no argument"));
             }
             Ok(IfIoctlReq::GetStatus)
         }
         _ => {
             let number = match cmd {
                 "SIOCGIFMTU" => SIOCGIFMTU,
-                _ => parse_number(cmd).ok_or_else(|| format!("unknown interface ioctl '{cmd}'"))?
+                _ => parse_number(cmd)
+                    .ok_or_else(|| E::at(2, format!("unknown interface ioctl '{cmd}'")))?
                     as u32,
             };
             let arg = match n {
-                4 => parse_number(t[3]).ok_or_else(|| format!("bad argument '{}'", t[3]))?,
+                4 => parse_number(t[3])
+                    .ok_or_else(|| E::at(3, format!("bad argument '{}'", t[3])))?,
                 _ => 0,
             };
             Ok(IfIoctlReq::Raw {
@@ -503,15 +672,22 @@ fn parse_ifioctl_req(t: &[&str]) -> Result<IfIoctlReq, String> {
     }
 }
 
-fn parse_proc(t: &[&str]) -> Result<Command, String> {
+fn parse_proc(t: &[&str]) -> Result<Command, E> {
     let pid = t
         .get(1)
         .and_then(|x| parse_number(x))
         .filter(|v| (1..=MAX_PID).contains(v))
-        .ok_or_else(|| usage("proc PID [pgrp=G] [sess=S] [uid=U]"))?;
+        .ok_or_else(|| {
+            let m = usage("proc PID [pgrp=G] [sess=S] [uid=U]");
+            if t.len() < 2 {
+                E::end(m)
+            } else {
+                E::at(1, m)
+            }
+        })?;
     let (mut pgrp, mut sess, mut uid) = (None, None, None);
-    for &opt in &t[2..] {
-        let bad = || format!("bad proc option '{opt}'");
+    for (i, &opt) in t.iter().enumerate().skip(2) {
+        let bad = || E::at(i, format!("bad proc option '{opt}'"));
         let (key, val) = opt.split_once('=').ok_or_else(bad)?;
         let v = parse_number(val).filter(|&v| v >= 0).ok_or_else(bad)?;
         match key {

@@ -271,9 +271,14 @@ fn count(t: &[u8]) -> Option<usize> {
 /// token without `>` or with a bad address, `bad payload token 'TOK'`
 /// for anything else, including a second `ip4:` token.
 pub fn parse_payload(tokens: &[&str]) -> Result<Vec<u8>, String> {
+    parse_payload_at(tokens).map_err(|(msg, _)| msg)
+}
+
+/// As [`parse_payload`], the error with the index in `tokens` of the token at fault.
+pub fn parse_payload_at(tokens: &[&str]) -> Result<Vec<u8>, (String, usize)> {
     let mut out = Vec::new();
     let mut ip4: Option<(usize, [u8; 4], [u8; 4])> = None;
-    for tok in tokens {
+    for (at, tok) in tokens.iter().enumerate() {
         let t = tok.as_bytes();
         let num = |prefix: &[u8]| t.strip_prefix(prefix).and_then(parse_number_bytes);
         let cnt = |prefix: &[u8]| t.strip_prefix(prefix).and_then(count);
@@ -292,14 +297,14 @@ pub fn parse_payload(tokens: &[&str]) -> Result<Vec<u8>, String> {
             out.extend((0..n).map(|k| k as u8));
         } else if let (Some(spec), None) = (t.strip_prefix(b"ip4:"), ip4) {
             let spec = &spec[..spec.len().min(63)];
-            let bad = || format!("bad ip4 token '{tok}'");
+            let bad = || (format!("bad ip4 token '{tok}'"), at);
             let gt = spec.iter().position(|&b| b == b'>').ok_or_else(bad)?;
             let src = parse_ipv4_bytes(&spec[..gt]).ok_or_else(bad)?;
             let dst = parse_ipv4_bytes(&spec[gt + 1..]).ok_or_else(bad)?;
             ip4 = Some((out.len(), src, dst));
             out.extend_from_slice(&[0u8; 20]);
         } else {
-            return Err(format!("bad payload token '{tok}'"));
+            return Err((format!("bad payload token '{tok}'"), at));
         }
     }
     if let Some((at, src, dst)) = ip4 {

@@ -72,11 +72,14 @@ impl Sim {
     /// `read DEV LEN [nonblock]`: a kernel thread, which becomes a job if it sleeps.
     pub(super) fn read(&mut self, dev: String, len: usize, nonblock: bool) -> Result<Res, String> {
         let f = self.fd(&dev)?;
-        if self.trace {
+        if self.trace || self.diagram.is_some() {
             self.flush_events();
+        }
+        if self.trace {
             let fl = self.trace_flags(&dev);
             self.line(format!("  trace: -> tunread({dev}) tun_flags={fl}"));
         }
+        let raw_before = self.diagram_enter("tunread", &dev);
         let (th, st) = self.k.kthread_spawn(self.cur, move || {
             let mut buf = vec![0u8; len];
             let r = {
@@ -90,8 +93,11 @@ impl Sim {
             };
             (r, buf)
         });
-        if self.trace {
+        if self.trace || self.diagram.is_some() {
             self.flush_events();
+            self.diagram_leave(&dev, raw_before);
+        }
+        if self.trace {
             let fl = self.trace_flags(&dev);
             let how = match &st {
                 KthreadState::Done(o) => read_result(o),
@@ -106,6 +112,10 @@ impl Sim {
                     .entry(dev.clone())
                     .or_default()
                     .insert(self.jobs.len());
+                let pid = self.cur;
+                if let Some(d) = self.diagram.as_mut() {
+                    d.read_blocked(self.jobs.len() + 1, pid, &dev);
+                }
                 self.jobs.push(Job {
                     dev,
                     th,

@@ -29,7 +29,8 @@ use kmock::bsd::devfs::File;
 use kmock::module::LoadedModule;
 use kmock::Kernel;
 
-use crate::scenario::command::{Command, Line};
+use crate::scenario::command::{Command, Line, Precheck};
+use crate::scenario::diagram::{flags_change, Origin, Recorder};
 use crate::scenario::leaks::{Accounting, Leaks};
 use crate::scenario::transcript::{event_line, fmt_tun_flags};
 
@@ -52,6 +53,8 @@ pub struct Sim {
     knotes: Vec<KnoteRec>,
     leaks: Leaks,
     trace: bool,
+    /// The sequence chart being recorded (`--diagram`), if asked for.
+    diagram: Option<Box<Recorder>>,
     out: String,
 }
 
@@ -78,8 +81,20 @@ impl Sim {
             knotes: Vec::new(),
             leaks: Leaks::default(),
             trace,
+            diagram: None,
             out: String::new(),
         }
+    }
+
+    /// Records a sequence chart of what runs from now on ([`Sim::diagram`]); the
+    /// transcript is unchanged.
+    pub fn enable_diagram(&mut self) {
+        self.diagram = Some(Box::default());
+    }
+
+    /// The sequence chart recorded so far, if [`Sim::enable_diagram`] was called.
+    pub fn diagram(&self) -> Option<&Recorder> {
+        self.diagram.as_deref()
     }
 
     /// The kernel the scenario runs on.
@@ -125,7 +140,22 @@ impl Sim {
     }
 
     fn flush_events(&mut self) {
-        for e in self.k.take_events() {
+        let events = self.k.take_events();
+        if let Some(mut d) = self.diagram.take() {
+            if d.resuming() {
+                d.resume_one();
+            }
+            for e in &events {
+                if let kmock::event::Event::Wakeup { ident, .. }
+                | kmock::event::Event::Sleep { ident, .. } = e
+                {
+                    d.name_channel(*ident, &self.chan_name(*ident));
+                }
+                d.event(e);
+            }
+            self.diagram = Some(d);
+        }
+        for e in events {
             if let Some(l) = event_line(e, |ident| self.chan_name(ident)) {
                 self.line(l);
             }
@@ -138,15 +168,43 @@ impl Sim {
     pub fn exec_line(&mut self, raw: &str) {
         match crate::scenario::parser::parse_line(raw) {
             Line::Blank => {}
-            Line::Comment(c) => self.line(c),
+            Line::Comment(c) => {
+                if let Some(d) = self.diagram.as_mut() {
+                    d.comment(&c);
+                }
+                self.line(c)
+            }
             Line::Command { echo, cmd } => {
                 self.line(format!("> {echo}"));
+                if let Some(d) = self.diagram.as_mut() {
+                    let origin = match &cmd {
+                        Ok(c) if is_stack_side(c) => Origin::Stack,
+                        _ => Origin::Process(self.cur),
+                    };
+                    d.command(&echo, origin);
+                }
                 match cmd {
-                    Err(msg) => self.line(format!("  ! error: {msg}")),
+                    Err(msg) => {
+                        if let Some(d) = self.diagram.as_mut() {
+                            d.end_command(Err(&msg));
+                        }
+                        self.line(format!("  ! error: {msg}"))
+                    }
                     Ok(c) => {
                         let _ctx = self.k.enter(self.cur);
+                        let interrupt = match &c {
+                            Command::Interrupt { job, restart } => Some((job.id, *restart)),
+                            _ => None,
+                        };
                         let r = self.exec(c);
                         self.flush_events();
+                        if let Some(d) = self.diagram.as_mut() {
+                            match (&r, interrupt) {
+                                (Ok(_), Some((job, restart))) => d.interrupt(job as usize, restart),
+                                (Ok(res), None) => d.end_command(Ok(&res.result)),
+                                (Err(msg), _) => d.end_command(Err(msg)),
+                            }
+                        }
                         match r {
                             Ok(res) => {
                                 self.line(format!("  = {}", res.result));
@@ -156,8 +214,18 @@ impl Sim {
                             }
                             Err(msg) => self.line(format!("  ! error: {msg}")),
                         }
+                        let mark = self.out.len();
+                        if let Some(d) = self.diagram.as_mut() {
+                            d.resume_begin();
+                        }
                         self.run_woken_jobs();
+                        if let Some(d) = self.diagram.as_mut() {
+                            d.resume_end(&self.out[mark..]);
+                        }
                         if let Some(l) = self.leaks.check(&self.k) {
+                            if let Some(d) = self.diagram.as_mut() {
+                                d.caption(&l);
+                            }
                             self.line(l);
                         }
                     }
@@ -171,6 +239,9 @@ impl Sim {
         for (i, j) in self.jobs.iter().enumerate() {
             if !j.done {
                 let l = format!("end: job {} still blocked reading {}", i + 1, j.dev);
+                if let Some(d) = self.diagram.as_mut() {
+                    d.caption(&l);
+                }
                 self.out.push_str(&l);
                 self.out.push('\n');
             }
@@ -180,9 +251,11 @@ impl Sim {
             queued,
             leaked,
         } = self.leaks.accounting(&self.k);
-        self.line(format!(
-            "end: mbufs live={live} queued={queued} leaked={leaked}"
-        ));
+        let l = format!("end: mbufs live={live} queued={queued} leaked={leaked}");
+        if let Some(d) = self.diagram.as_mut() {
+            d.caption(&l);
+        }
+        self.line(l);
         // Let sleeping readers return (silently) so their threads end.
         self.k.record_events(false);
         for j in self.jobs.iter_mut().filter(|j| !j.done) {
@@ -199,6 +272,38 @@ impl Sim {
         }
     }
 
+    /// The softc flags of `dev` (empty without a softc), for the chart.
+    fn raw_flags(&self, dev: &str) -> if_tun::TunFlags {
+        self.softc(dev)
+            .map_or(if_tun::TunFlags::empty(), |sc| sc.status().flags)
+    }
+
+    /// Tells the chart that the command enters `entry` on `dev`: the flags before.
+    fn diagram_enter(&mut self, entry: &str, dev: &str) -> if_tun::TunFlags {
+        if self.diagram.is_none() {
+            return if_tun::TunFlags::empty();
+        }
+        let before = self.raw_flags(dev);
+        if let Some(d) = self.diagram.as_mut() {
+            d.enter(entry);
+        }
+        before
+    }
+
+    /// Tells the chart that the entry point returned.
+    fn diagram_leave(&mut self, dev: &str, before: if_tun::TunFlags) {
+        if self.diagram.is_none() {
+            return;
+        }
+        let after = self.raw_flags(dev);
+        if let Some(d) = self.diagram.as_mut() {
+            d.leave(flags_change(before, after));
+        }
+    }
+
+    /// Runs `f`, a call of driver entry point `entry` on `dev`; with `--trace` prints the
+    /// entry and exit lines around it, and tells the chart, if one is recorded (both flush
+    /// the kernel's events first, which leaves the transcript's order as it is).
     fn traced<T>(
         &mut self,
         entry: &str,
@@ -206,19 +311,25 @@ impl Sim {
         f: impl FnOnce(&mut Self) -> T,
         res: impl Fn(&T) -> String,
     ) -> T {
-        if !self.trace {
+        if !self.trace && self.diagram.is_none() {
             return f(self);
         }
         self.flush_events();
-        let before = self.trace_flags(dev);
-        self.line(format!("  trace: -> {entry}({dev}) tun_flags={before}"));
+        if self.trace {
+            let before = self.trace_flags(dev);
+            self.line(format!("  trace: -> {entry}({dev}) tun_flags={before}"));
+        }
+        let raw_before = self.diagram_enter(entry, dev);
         let r = f(self);
         self.flush_events();
-        let after = self.trace_flags(dev);
-        self.line(format!(
-            "  trace: <- {entry}({dev}) = {} tun_flags={after}",
-            res(&r)
-        ));
+        self.diagram_leave(dev, raw_before);
+        if self.trace {
+            let after = self.trace_flags(dev);
+            self.line(format!(
+                "  trace: <- {entry}({dev}) = {} tun_flags={after}",
+                res(&r)
+            ));
+        }
         r
     }
 
@@ -263,6 +374,25 @@ impl Sim {
     }
 }
 
+/// Whether a command comes from the network stack's side (the interface and its
+/// environment) rather than from a user process.
+fn is_stack_side(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::IfOutput { .. }
+            | Command::IfIoctl { .. }
+            | Command::IfStart { .. }
+            | Command::IfAddr { .. }
+            | Command::BpfAttach { .. }
+            | Command::BpfDetach { .. }
+            | Command::Altq { .. }
+            | Command::Deferred {
+                precheck: Precheck::Interface(_),
+                ..
+            }
+    )
+}
+
 struct Res {
     result: String,
     after: Vec<String>,
@@ -285,6 +415,33 @@ pub struct RunnerWork {
     pub jobs_examined: u64,
     /// Jobs resumed.
     pub jobs_resumed: u64,
+}
+
+/// Runs the scenario read from `input` as [`run_scenario_stream`] does, recording its
+/// sequence chart, and returns the chart as SVG titled `title` (also when reading or
+/// writing failed: the chart of what ran).
+pub fn run_scenario_diagram(
+    input: impl BufRead,
+    out: &mut dyn Write,
+    trace: bool,
+    title: &str,
+) -> (io::Result<()>, String) {
+    let mut sim = Sim::new(trace);
+    sim.enable_diagram();
+    let mut lines = crate::scenario::lexer::LineReader::new(input);
+    let mut r = (|| {
+        while let Some(l) = lines.next_line()? {
+            sim.exec_line(l);
+            sim.write_output(out)?;
+        }
+        Ok(())
+    })();
+    sim.finish();
+    if r.is_ok() {
+        r = sim.write_output(out);
+    }
+    let svg = sim.diagram().map(|d| d.svg(title)).unwrap_or_default();
+    (r, svg)
 }
 
 /// Runs a whole scenario text and returns its transcript.
