@@ -9,7 +9,7 @@
 //! sleeps through the real sleep queue: only the choice of who runs is taken away from the
 //! OS scheduler.
 //!
-//! The OS threads are pooled ([`Workers`]): a kernel thread that finished leaves its OS
+//! The OS threads are pooled (`Workers`): a kernel thread that finished leaves its OS
 //! thread idle for the next [`Kernel::kthread_spawn`], so a scenario's thousands of reads
 //! (each one a kernel thread, most finishing at once) cost a handoff each, not a thread
 //! creation and exit (which cost ~70 µs each here and grow with the process's mappings).
