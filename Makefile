@@ -2,7 +2,7 @@
 # Wraps the cargo commands. `make check` is what CI runs (see .ci/run).
 CARGO ?= cargo
 
-.PHONY: all test check fmt clippy doc clean scenarios demo bench modules modules-clean loom diagrams
+.PHONY: all test check fmt clippy doc clean scenarios demo bench bench-runner modules modules-clean loom diagrams
 
 include kernel/kernel.mk
 
@@ -33,11 +33,19 @@ demo:
 # tun (root only), the writer/reader threads on one and two cores, then TCP through the
 # driver vs a bare pipe. BENCH_ARGS go to criterion (a filter, --measurement-time 5...),
 # TCP_ARGS to `tunsim bench-tcp` (--runs N --bytes N --framing F).
+# RUNNER_ARGS go to tools/runner-scale.py (the runner's time and memory against blocked
+# jobs and scenario size; --bytes 10M,100M,1G by default, a 1 GB scenario takes minutes).
 BENCH_ARGS ?=
 TCP_ARGS ?=
+RUNNER_ARGS ?=
 bench:
 	$(CARGO) bench -p if_tun --bench paths -- $(BENCH_ARGS)
 	$(CARGO) run --release -q -p tunsim -- bench-tcp $(TCP_ARGS)
+	$(MAKE) --no-print-directory bench-runner
+
+bench-runner:
+	$(CARGO) build --release -q -p tunsim
+	python3 tools/runner-scale.py $(RUNNER_ARGS)
 
 # Model checking (docs/reliability.md): kmock's locks and sleep queues on loom, the real
 # tunread against tunoutput and tunclose in every interleaving (its own target dir: every

@@ -103,3 +103,34 @@ fn doubling_the_blocked_jobs_at_most_doubles_the_work() {
     assert!(per_job <= 3.0, "{per_job} notifications per job or resume");
     assert!(r.runner.jobs_examined <= r.runner.jobs_resumed + 2 * *n as u64);
 }
+
+/// Reads that do not sleep run on one pooled OS thread, however many there are: a
+/// scenario's cost per line stays the same as it grows (no thread is created per read).
+/// Reads that sleep each hold an OS thread (their stack is their state), so N blocked
+/// reads start N threads, and no more.
+#[test]
+fn reads_reuse_pooled_threads() {
+    let threads = |text: &str| {
+        let mut sim = tunsim::scenario::Sim::new(false);
+        for l in text.lines() {
+            sim.exec_line(l);
+        }
+        let out = sim.take_output();
+        let n = sim.kernel().kthread_os_threads();
+        sim.finish();
+        (n, out)
+    };
+    for rounds in [10, 1000] {
+        let mut s = String::from("open tun0\nifioctl tun0 SIOCSIFADDR 10.0.0.1\n");
+        for _ in 0..rounds {
+            s.push_str("if_output tun0 inet:10.0.0.2 ip4:10.0.0.1>10.0.0.2 cafe\n");
+            s.push_str("read tun0 2000\n");
+        }
+        let (n, out) = threads(&s);
+        assert_eq!(out.matches("= 22 bytes").count(), rounds, "{out}");
+        assert_eq!(n, 1, "{rounds} reads started {n} OS threads");
+    }
+    let (n, out) = threads(&scenario(300));
+    assert!(out.contains("= blocked (job 300)"));
+    assert_eq!(n, 300, "300 blocked reads started {n} OS threads");
+}
