@@ -162,6 +162,7 @@ pub fn run_demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoSummary, 
         addrs,
         record_events: true,
         capture: true,
+        daemon: Default::default(),
     })?;
     let sc = t.host.softc().ok_or("tun0 has no softc")?;
     let chan = sc.wait_channel();

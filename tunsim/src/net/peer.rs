@@ -122,6 +122,18 @@ impl UserSide {
         Ok(Arc::new(fd))
     }
 
+    /// The descriptor without a reader thread: the pump reads it itself, without
+    /// blocking ([`Daemon::Polling`]).
+    pub fn polled(k: &Kernel, fd: Arc<File>, framing: Framing) -> Self {
+        UserSide {
+            fd,
+            framing,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+            k: k.clone(),
+        }
+    }
+
     /// Starts the reader thread: each frame read goes to `tx` as [`Msg::Dev`].
     pub fn start(k: &Kernel, fd: Arc<File>, framing: Framing, tx: mpsc::Sender<Msg>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
@@ -192,6 +204,20 @@ pub struct TunnelConfig {
     pub record_events: bool,
     /// Attach a pcap capture to tun0's bpf.
     pub capture: bool,
+    /// How the daemon reads `/dev/tun0`.
+    pub daemon: Daemon,
+}
+
+/// How the daemon behind `/dev/tun0` reads it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Daemon {
+    /// A reader thread in a blocking `read(2)`, woken by `tunoutput` (a VPN daemon with a
+    /// thread per direction); its frames reach the pump through a channel.
+    #[default]
+    Thread,
+    /// The pump itself reads with `IO_NDELAY` until `EWOULDBLOCK` each time the stacks
+    /// have run (a single-threaded daemon polling its descriptor): no thread, no wakeup.
+    Polling,
 }
 
 impl Default for TunnelConfig {
@@ -201,6 +227,7 @@ impl Default for TunnelConfig {
             addrs: TunAddrs::default(),
             record_events: false,
             capture: false,
+            daemon: Daemon::Thread,
         }
     }
 }
@@ -386,6 +413,8 @@ pub struct Tunnel {
     pub tcp_watch: TcpWatch,
     dev_reads: u64,
     dev_writes: u64,
+    /// The polling daemon's read buffer (`None` with a reader thread).
+    poll_buf: Option<Vec<u8>>,
     reader_error: Option<String>,
     icmp: smoltcp::iface::SocketHandle,
     next_port: u16,
@@ -429,7 +458,11 @@ impl Tunnel {
         } else {
             None
         };
-        let user = UserSide::start(&k, fd, cfg.framing, host.tx.clone());
+        let user = match cfg.daemon {
+            Daemon::Thread => UserSide::start(&k, fd, cfg.framing, host.tx.clone()),
+            Daemon::Polling => UserSide::polled(&k, fd, cfg.framing),
+        };
+        let poll_buf = (cfg.daemon == Daemon::Polling).then(|| vec![0u8; TUNMRU + LMODE_HDR + 4]);
         let mtu = host.ifp.mtu() as usize;
         let mut peer = IpStack::new(host.addrs.dst, host.addrs.local, mtu, host.now(), 2);
         let mut s = icmp::Socket::new(
@@ -450,13 +483,16 @@ impl Tunnel {
             tcp_watch: TcpWatch::default(),
             dev_reads: 0,
             dev_writes: 0,
+            poll_buf,
             reader_error: None,
             icmp,
             next_port: 49152,
             ping_seq: 0,
         })
         .inspect(|t| {
-            t.wait_reader_asleep(Duration::from_secs(2));
+            if t.poll_buf.is_none() {
+                t.wait_reader_asleep(Duration::from_secs(2));
+            }
         })
     }
 
@@ -497,6 +533,30 @@ impl Tunnel {
         Ok(())
     }
 
+    /// The polling daemon's turn: reads every queued frame without blocking (nothing with
+    /// a reader thread). Returns whether it read any.
+    fn read_polled(&mut self) -> Result<bool, String> {
+        let (Some(mut buf), Some(u)) = (self.poll_buf.take(), self.user.as_ref()) else {
+            return Ok(false);
+        };
+        let fd = u.fd.clone();
+        let mut any = false;
+        let r = loop {
+            match fd.read(&mut buf, true) {
+                Ok(n) => {
+                    any = true;
+                    if let Err(e) = self.handle(Msg::Dev(buf[..n].to_vec())) {
+                        break Err(e);
+                    }
+                }
+                Err(e) if e == kmock::bsd::errno::EWOULDBLOCK => break Ok(any),
+                Err(e) => break Err(format!("read: {e:?}")),
+            }
+        };
+        self.poll_buf = Some(buf);
+        r
+    }
+
     /// Moves packets until nothing moves: inbox → stacks → driver.
     fn settle(&mut self) -> Result<(), String> {
         loop {
@@ -506,6 +566,7 @@ impl Tunnel {
                 moved = true;
             }
             moved |= self.host.poll();
+            moved |= self.read_polled()?;
             let now = self.host.now();
             moved |= self.peer.poll(now);
             let out = std::mem::take(&mut self.peer.dev.tx);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use smoltcp::socket::tcp;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
-use crate::net::peer::{Direction, Framing, TcpWatch, Transfer, Tunnel, TunnelConfig};
+use crate::net::peer::{Daemon, Direction, Framing, TcpWatch, Transfer, Tunnel, TunnelConfig};
 use crate::net::stack::{smol_now, IpStack, TunAddrs};
 
 // The sockets are the tunnel's own (`peer::new_tcp_socket`: the same buffers and options).
@@ -182,11 +182,15 @@ impl Pipe {
 pub struct TcpRun {
     /// Which way the data went.
     pub dir: Direction,
-    /// Through the driver: bytes/s.
+    /// Through the driver, the daemon a reader thread ([`Daemon::Thread`]): bytes/s.
     pub tunnel_bps: f64,
+    /// Through the driver, the daemon polling in the pump's thread ([`Daemon::Polling`]):
+    /// bytes/s.
+    pub polled_bps: f64,
     /// Through the pipe: bytes/s.
     pub pipe_bps: f64,
-    /// Retransmitted segments through the driver (0 when nothing stalled or dropped).
+    /// Retransmitted segments through the driver, both daemons (0 when nothing stalled or
+    /// dropped).
     pub tunnel_rtx: usize,
     /// Of them, after a retransmission timeout (a stall).
     pub tunnel_timeouts: usize,
@@ -195,9 +199,14 @@ pub struct TcpRun {
 }
 
 impl TcpRun {
-    /// Through the driver, as a fraction of the pipe.
+    /// Through the driver (reader thread), as a fraction of the pipe.
     pub fn ratio(&self) -> f64 {
         self.tunnel_bps / self.pipe_bps
+    }
+
+    /// Through the driver (polling daemon), as a fraction of the pipe.
+    pub fn polled_ratio(&self) -> f64 {
+        self.polled_bps / self.pipe_bps
     }
 }
 
@@ -213,9 +222,10 @@ fn pattern(bytes: usize) -> Vec<u8> {
         .collect()
 }
 
-/// `runs` rounds; in each, for each direction, `bytes` over TCP through the driver
-/// (a fresh [`Tunnel`] with `framing`) and through a fresh [`Pipe`] (the order alternates
-/// between rounds). Every transfer's data is checked; any mbuf left live is an error.
+/// `runs` rounds; in each, for each direction, `bytes` over TCP through the driver (a
+/// fresh [`Tunnel`] with `framing`, once with each [`Daemon`]) and through a fresh
+/// [`Pipe`] (the order rotates between rounds). Every transfer's data is checked; any
+/// mbuf left live is an error.
 pub fn bench_tcp(
     bytes: usize,
     runs: usize,
@@ -228,9 +238,10 @@ pub fn bench_tcp(
     let mut out = Vec::new();
     for i in 0..runs {
         for &dir in dirs {
-            let through_tunnel = |data: &[u8]| -> Result<Transfer, String> {
+            let through_tunnel = |data: &[u8], daemon: Daemon| -> Result<Transfer, String> {
                 let mut t = Tunnel::new(TunnelConfig {
                     framing,
+                    daemon,
                     ..Default::default()
                 })?;
                 let r = t.tcp_transfer(data, dir, timeout);
@@ -244,14 +255,22 @@ pub fn bench_tcp(
             let through_pipe = |data: &[u8]| -> Result<Transfer, String> {
                 Pipe::new().tcp_transfer(data, dir, timeout)
             };
-            let (tun, pipe) = if i % 2 == 0 {
-                let t = through_tunnel(&data)?;
-                (t, through_pipe(&data)?)
-            } else {
-                let p = through_pipe(&data)?;
-                (through_tunnel(&data)?, p)
+            let (mut tun, mut polled, mut pipe) = (None, None, None);
+            for k in 0..3 {
+                match (i + k) % 3 {
+                    0 => tun = Some(through_tunnel(&data, Daemon::Thread)?),
+                    1 => polled = Some(through_tunnel(&data, Daemon::Polling)?),
+                    _ => pipe = Some(through_pipe(&data)?),
+                }
+            }
+            let (Some(tun), Some(polled), Some(pipe)) = (tun, polled, pipe) else {
+                return Err("a transfer did not run".into());
             };
-            for (what, t) in [("driver", &tun), ("pipe", &pipe)] {
+            for (what, t) in [
+                ("driver (reader thread)", &tun),
+                ("driver (polling daemon)", &polled),
+                ("pipe", &pipe),
+            ] {
                 if t.received != data {
                     return Err(format!(
                         "{what}: received {} bytes, not the {} sent intact",
@@ -263,9 +282,10 @@ pub fn bench_tcp(
             let run = TcpRun {
                 dir,
                 tunnel_bps: bytes as f64 / tun.elapsed.as_secs_f64(),
+                polled_bps: bytes as f64 / polled.elapsed.as_secs_f64(),
                 pipe_bps: bytes as f64 / pipe.elapsed.as_secs_f64(),
-                tunnel_rtx: tun.retransmissions.len(),
-                tunnel_timeouts: tun.timeouts().count(),
+                tunnel_rtx: tun.retransmissions.len() + polled.retransmissions.len(),
+                tunnel_timeouts: tun.timeouts().count() + polled.timeouts().count(),
                 pipe_rtx: pipe.retransmissions.len(),
             };
             progress(&run);
