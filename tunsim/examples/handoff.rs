@@ -90,9 +90,19 @@ fn main() {
     }
     if global {
         let took = tunsim::hostos::use_global_futex_hash();
-        println!("global futex hash: {}", if took { "set" } else { "refused (kernel before 6.17?)" });
+        println!(
+            "global futex hash: {}",
+            if took {
+                "set"
+            } else {
+                "refused (kernel before 6.17?)"
+            }
+        );
     }
     for n in sizes {
-        println!("{n:6} sleeping threads: {:7.1} µs per handoff", measure(n, 2));
+        println!(
+            "{n:6} sleeping threads: {:7.1} µs per handoff",
+            measure(n, 2)
+        );
     }
 }
