@@ -182,13 +182,8 @@ fn main() -> ExitCode {
                     });
                     (f.display().to_string(), r)
                 };
-                if let Err(e) = r.and_then(|()| out.flush()) {
-                    let _ = out.flush();
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return ExitCode::FAILURE;
-                    }
-                    eprintln!("tunsim: {name}: {e}");
-                    return ExitCode::from(2);
+                if let Err(code) = finish_run(&name, r, &mut out) {
+                    return code;
                 }
             }
             ExitCode::SUCCESS
@@ -269,13 +264,8 @@ fn run_with_diagram(files: &[PathBuf], svg: &std::path::Path, trace: bool) -> Ex
     let written = svg_file
         .write_all(chart.as_bytes())
         .and_then(|()| svg_file.flush());
-    if let Err(e) = r.and_then(|()| out.flush()) {
-        let _ = out.flush();
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return ExitCode::FAILURE;
-        }
-        eprintln!("tunsim: {name}: {e}");
-        return ExitCode::from(2);
+    if let Err(code) = finish_run(&name, r, &mut out) {
+        return code;
     }
     if let Err(e) = written {
         eprintln!("tunsim: cannot write diagram {}: {e}", svg.display());
@@ -319,6 +309,23 @@ fn bridge(count: u32) -> ExitCode {
 fn bridge(_count: u32) -> ExitCode {
     eprintln!("tunsim bridge: cannot run: the bridge needs Linux");
     ExitCode::from(2)
+}
+
+/// Flushes a scenario's transcript after its run `r`; on a failure of either, the exit
+/// code: 1 quietly when the reader of standard output went away (a broken pipe), else 2
+/// with the error named after scenario `name`.
+fn finish_run(name: &str, r: std::io::Result<()>, out: &mut impl Write) -> Result<(), ExitCode> {
+    match r.and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = out.flush();
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Err(ExitCode::FAILURE);
+            }
+            eprintln!("tunsim: {name}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 fn parse_framing(s: &str) -> Option<tunsim::net::peer::Framing> {

@@ -53,13 +53,22 @@ fn help_lists_every_command_with_its_syntax() {
         "mbufs",
         "help [COMMAND]",
     ] {
+        let mut lines = out.lines().map(|l| l.trim_start_matches("tun> "));
         assert!(
-            out.lines().any(|l| l
-                .trim_start_matches("tun> ")
-                .starts_with(&format!("  {syntax}  "))),
+            lines.any(|l| l == format!("  {syntax}")),
             "no {syntax:?} in\n{out}"
         );
+        // Its summary follows, indented under it.
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.starts_with("      ") && l.len() > 10),
+            "no summary under {syntax:?} in\n{out}"
+        );
     }
+    // The list fits an 80-column terminal (give or take the prompt).
+    let widest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 86, "a help line is {widest} columns wide:\n{out}");
     // `help` runs nothing: the world is untouched.
     assert!(out.ends_with("end: mbufs live=0 queued=0 leaked=0\n"));
 }

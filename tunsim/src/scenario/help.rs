@@ -40,7 +40,7 @@ pub const COMMANDS: &[Help] = &[
     Help {
         name: "read",
         syntax: "read DEV LEN [nonblock]",
-        summary: "read() with a LEN-byte buffer (0..1000000); a read that sleeps becomes job J",
+        summary: "read() with a LEN-byte buffer (0..1000000); if it sleeps, it is job J",
         details: &[
             "IO_NDELAY is passed with nonblock or after `ioctl DEV FIONBIO 1` (EWOULDBLOCK",
             "when nothing is queued). Otherwise tunread sets TUN_RWAIT and sleeps in",
@@ -187,12 +187,12 @@ pub fn lookup(name: &str) -> Option<&'static Help> {
     COMMANDS.iter().find(|h| h.name == name)
 }
 
-/// `help`: every command with its syntax and summary.
+/// `help`: every command's syntax, each with its summary on the next line (indented), so
+/// that the list fits an 80-column terminal.
 pub fn list() -> String {
-    let w = COMMANDS.iter().map(|h| h.syntax.len()).max().unwrap_or(0);
     let mut s = String::from("commands (`help COMMAND` for one; `help payload` for payloads):\n");
     for h in COMMANDS {
-        s.push_str(&format!("  {:<w$}  {}\n", h.syntax, h.summary));
+        s.push_str(&format!("  {}\n      {}\n", h.syntax, h.summary));
     }
     s
 }

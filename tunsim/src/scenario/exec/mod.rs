@@ -428,18 +428,7 @@ pub fn run_scenario_diagram(
 ) -> (io::Result<()>, String) {
     let mut sim = Sim::new(trace);
     sim.enable_diagram();
-    let mut lines = crate::scenario::lexer::LineReader::new(input);
-    let mut r = (|| {
-        while let Some(l) = lines.next_line()? {
-            sim.exec_line(l);
-            sim.write_output(out)?;
-        }
-        Ok(())
-    })();
-    sim.finish();
-    if r.is_ok() {
-        r = sim.write_output(out);
-    }
+    let r = drive(&mut sim, input, out);
     let svg = sim.diagram().map(|d| d.svg(title)).unwrap_or_default();
     (r, svg)
 }
@@ -472,6 +461,13 @@ pub fn run_scenario_counted(
     trace: bool,
 ) -> io::Result<(kmock::sched::SchedStats, RunnerWork)> {
     let mut sim = Sim::new(trace);
+    drive(&mut sim, input, out).map(|()| (sim.kernel().sched_stats(), sim.work()))
+}
+
+/// Runs every line of `input` on `sim`, writing each line's transcript as it is made,
+/// then winds the scenario down (`finish`) and writes the `end:` lines unless reading or
+/// writing failed.
+fn drive(sim: &mut Sim, input: impl BufRead, out: &mut dyn Write) -> io::Result<()> {
     let mut lines = crate::scenario::lexer::LineReader::new(input);
     let r = (|| {
         while let Some(l) = lines.next_line()? {
@@ -481,8 +477,5 @@ pub fn run_scenario_counted(
         Ok(())
     })();
     sim.finish();
-    if r.is_ok() {
-        sim.write_output(out)?;
-    }
-    r.map(|()| (sim.kernel().sched_stats(), sim.work()))
+    r.and_then(|()| sim.write_output(out))
 }
