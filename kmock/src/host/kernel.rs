@@ -51,7 +51,7 @@ pub(crate) struct KernelInner {
     pub(crate) sysctls: Mutex<BTreeMap<String, Arc<SysctlInt>>>,
     pub(crate) sleepq: SleepQueues,
     /// The idle OS threads kernel threads run on.
-    pub(crate) workers: Arc<super::sched::Workers>,
+    pub(crate) workers: Arc<super::workers::Workers>,
     pub(crate) faults: Arc<AllocFaults>,
     pub(crate) events: Arc<EventSink>,
     pub(crate) log: Mutex<Ring<String>>,
@@ -122,7 +122,7 @@ impl Kernel {
             procs: Mutex::new(ProcTable::default()),
             sysctls: Mutex::new(BTreeMap::new()),
             sleepq: SleepQueues::new(),
-            workers: Arc::new(super::sched::Workers::new()),
+            workers: Arc::new(super::workers::Workers::new()),
             faults,
             events,
             log: Mutex::new(Ring::new(CONSOLE_LINES)),

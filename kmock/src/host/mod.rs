@@ -3,7 +3,7 @@
 //!
 //! What a kernel keeps in globals lives in one [`kernel::Kernel`] value per test: the
 //! current context (which kernel, process and thread a call runs in), the [`event`] sink,
-//! turn-taking threads ([`sched`]), the [`sleepq`] sleep queues, the [`proc`] table, the
+//! turn-taking threads ([`sched`], on the OS threads of `workers`), the [`sleepq`] sleep queues, the [`proc`] table, the
 //! [`mbuf`] zone, the [`devfs`] table and open files, the [`ifnet`] list with the generic
 //! ifioctl layer, the [`netisr`] queues, the [`bpf`] listeners, the [`sysctl`] registry,
 //! module loading ([`module`]) and the allocation-failure plan (`faults`). The console and
@@ -31,3 +31,4 @@ pub mod sched;
 pub mod sleepq;
 pub(crate) mod sync;
 pub mod sysctl;
+pub(crate) mod workers;
