@@ -3,27 +3,17 @@
 //! and the caret under the token a syntax error is about; the parser's error locations
 //! always name a token of the line.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
 
 use tunsim::scenario::lexer::tokenize;
 use tunsim::scenario::parser::{locate_error, parse_command, parse_command_at, ErrorAt};
 
 fn repl(input: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tunsim"))
-        .arg("repl")
-        .env_remove("HOME")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tunsim"));
+    cmd.arg("repl").env_remove("HOME");
+    let out = common::run_with_input(cmd, input.as_bytes());
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }

@@ -3,6 +3,8 @@
 //! must equal its golden `.out` byte for byte (the `.out` files are the original C
 //! driver's transcripts, edited only where docs/deviations.md says).
 
+mod common;
+
 use std::path::Path;
 
 #[test]
@@ -70,20 +72,9 @@ fn trace_shows_entry_points_and_flags() {
 
 #[test]
 fn repl_prints_each_result_as_it_goes() {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tunsim"))
-        .arg("repl")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"open tun0\nopen tun0\nbogus\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tunsim"));
+    cmd.arg("repl");
+    let out = common::run_with_input(cmd, b"open tun0\nopen tun0\nbogus\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(

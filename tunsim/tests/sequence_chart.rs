@@ -3,6 +3,8 @@
 //! read's sleep, wakeup and result in that order, signals, XML escaping, determinism, the
 //! transcript left unchanged, and the command line's error paths.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -325,22 +327,11 @@ fn the_command_line_prints_the_transcript_and_writes_the_chart() {
     let chart = fs::read_to_string(&svg).unwrap();
     assert!(chart.starts_with("<?xml") && chart.contains("wakeup tun0 (sleepers=1)"));
     // Standard input works too.
-    let mut child = tunsim()
-        .args(["run", "--diagram"])
+    let mut cmd = tunsim();
+    cmd.args(["run", "--diagram"])
         .arg(dir.join("stdin.svg"))
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(BLOCKING.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        .arg("-");
+    let out = common::run_with_input(cmd, BLOCKING.as_bytes());
     assert!(out.status.success());
     assert!(fs::read_to_string(dir.join("stdin.svg"))
         .unwrap()

@@ -447,20 +447,15 @@ impl Recorder {
                 text: clip(&format!("! error: {m}")),
                 kind: NoteKind::Error,
             }),
-            (None, Ok(r)) => {
-                let text = clip(&format!("{} = {r}", self.echo));
+            (None, r) => {
+                let (text, kind) = match r {
+                    Ok(r) => (format!("{} = {r}", self.echo), NoteKind::Info),
+                    Err(m) => (format!("{} ! error: {m}", self.echo), NoteKind::Error),
+                };
                 self.push(Row::Note {
                     on: lane,
-                    text,
-                    kind: NoteKind::Info,
-                })
-            }
-            (None, Err(m)) => {
-                let text = clip(&format!("{} ! error: {m}", self.echo));
-                self.push(Row::Note {
-                    on: lane,
-                    text,
-                    kind: NoteKind::Error,
+                    text: clip(&text),
+                    kind,
                 })
             }
         }
