@@ -229,9 +229,9 @@ impl Drop for MbufBox {
     }
 }
 
-/// `m_freem`: gives every mbuf of the chain from `first` back to its zone, under one lock
-/// of the zone (the current kernel's, found without touching reference counts, when the
-/// chain is from there).
+/// `m_freem`: gives every mbuf of the chain from `first` back to its zone (into the calling
+/// thread's magazine; the zone is the current kernel's, found without touching reference
+/// counts, when the chain is from there).
 #[cfg(not(kernel))]
 fn free_chain(first: Box<Mbuf>) {
     door::with_mbuf_zone(move |cur| match cur {
